@@ -1,0 +1,137 @@
+"""File -> Document, whatever the format; every failure is a LoadError a person can act on."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import yaml
+
+from ..model import DocType, Document, DocumentMeta
+from ..settings import Settings
+from .errors import LoadError
+
+TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
+SUPPORTED = TEXT_SUFFIXES | {".pdf", ".html", ".htm", ".docx"}
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
+
+
+def slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "document"
+
+
+def discover(paths: list[Path]) -> list[Path]:
+    """Expand folders into the supported files they hold (sorted, hidden files skipped)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            for f in sorted(path.rglob("*")):
+                if f.is_file() and not any(part.startswith(".") for part in f.relative_to(path).parts):
+                    if f.suffix.lower() in SUPPORTED and f.name.lower() != "readme.md":
+                        found.append(f)
+        else:
+            found.append(path)
+    return found
+
+
+def _sidecar_meta(path: Path) -> dict:
+    side = path.with_name(path.stem + ".meta.json")
+    if side.is_file():
+        try:
+            data = json.loads(side.read_text(encoding="utf-8"))
+            return data if isinstance(data, dict) else {}
+        except (OSError, ValueError) as exc:
+            raise LoadError(path, f"unreadable metadata sidecar {side.name}: {exc}") from exc
+    return {}
+
+
+def _meta(path: Path, fields: dict) -> DocumentMeta:
+    data = {k: v for k, v in fields.items() if v not in (None, "")}
+    if "source_url" not in data and data.get("url"):
+        data["source_url"] = data["url"]
+    data.setdefault("id", slugify(path.stem))
+    data["id"] = slugify(str(data["id"]))
+    data.setdefault("title", path.stem.replace("_", " ").replace("-", " "))
+    data = {k: (str(v) if k != "doc_type" else v) for k, v in data.items() if k in DocumentMeta.model_fields}
+    if data.get("doc_type") not in {t.value for t in DocType}:
+        data["doc_type"] = DocType.treaty if "convention" in data["title"].lower() else DocType.commentary
+    data["path"] = str(path)
+    return DocumentMeta(**data)
+
+
+def decode_text(path: Path, raw: bytes) -> str:
+    """Decode text files; reject binary ones instead of indexing garbage."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    if b"\x00" in raw[:8192]:
+        raise LoadError(path, "looks like a binary file, not text (NUL bytes found)")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    text = raw.decode("cp1252", errors="replace")
+    if text.count("\ufffd") > max(3, len(text) // 200):
+        raise LoadError(path, "unknown text encoding: save the file as UTF-8 and try again")
+    return text
+
+
+def load_document(path: Path, settings: Settings) -> Document:
+    path = Path(path)
+    if not path.exists():
+        raise LoadError(path, "file not found")
+    if not path.is_file():
+        raise LoadError(path, "not a regular file")
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise LoadError(path, f"unsupported file type {suffix or '(none)'}; supported: "
+                              + ", ".join(sorted(SUPPORTED)))
+    size = path.stat().st_size
+    if size == 0:
+        raise LoadError(path, "empty file")
+    if size > settings.max_file_mb * 1024 * 1024:
+        raise LoadError(path, f"file is {size / 1e6:.1f} MB, over the {settings.max_file_mb} MB limit")
+    sidecar = _sidecar_meta(path)
+    if suffix in TEXT_SUFFIXES:
+        doc = _load_text(path, sidecar)
+    else:
+        meta = _meta(path, sidecar)
+        if suffix == ".pdf":
+            from . import pdf as mod
+        elif suffix in {".html", ".htm"}:
+            from . import html as mod  # type: ignore[no-redef]
+        else:
+            from . import docx as mod  # type: ignore[no-redef]
+        try:
+            doc = mod.load(path, meta)
+        except LoadError:
+            raise
+        except Exception as exc:  # a parser library choking on a corrupt file
+            raise LoadError(path, f"could not read {suffix[1:].upper()} file: {exc}") from exc
+    if not doc.text.strip():
+        raise LoadError(path, "no text found in the document")
+    return doc
+
+
+def _load_text(path: Path, sidecar: dict) -> Document:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(path, f"cannot read file: {exc}") from exc
+    text = decode_text(path, raw).replace("\r\n", "\n").replace("\r", "\n")
+    fields: dict = {}
+    m = _FRONT_MATTER.match(text)
+    if m:
+        try:
+            fm = yaml.safe_load(m.group(1)) or {}
+        except yaml.YAMLError as exc:
+            raise LoadError(path, f"invalid YAML front matter: {exc}") from exc
+        if not isinstance(fm, dict):
+            raise LoadError(path, "front matter must be a YAML mapping")
+        fields.update(fm)
+        text = text[m.end():]
+    fields.update(sidecar)
+    if "title" not in fields:
+        h = re.search(r"^#\s+(.+)$", text, re.M)
+        if h:
+            fields["title"] = h.group(1).strip()
+    return Document(meta=_meta(path, fields), text=text)
