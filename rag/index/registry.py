@@ -1,0 +1,103 @@
+"""The committed state of the index: which documents, which chunks, their hashes and text.
+
+Chroma holds vectors; this SQLite file is the commit point. A document's new chunks are
+written to Chroma first and become visible only when its registry transaction commits,
+so a killed ingestion never exposes a half-written document, and the next run finishes
+the job (deterministic chunk ids make the Chroma writes idempotent).
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from ..model import Chunk, DocumentMeta, ParsedDocument
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+  doc_id TEXT PRIMARY KEY, doc_hash TEXT NOT NULL, path TEXT, meta TEXT NOT NULL,
+  parsed TEXT NOT NULL, n_provisions INTEGER, n_chunks INTEGER, ingested_at REAL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+  chunk_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, hash TEXT NOT NULL, data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+class Registry:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self.db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.executescript(SCHEMA)
+
+    # -- reads -----------------------------------------------------------------------
+    def documents(self) -> list[dict]:
+        rows = self.db.execute(
+            "SELECT doc_id, doc_hash, path, meta, n_provisions, n_chunks, ingested_at FROM documents ORDER BY doc_id"
+        ).fetchall()
+        return [
+            {"doc_id": r[0], "doc_hash": r[1], "path": r[2], "meta": DocumentMeta.model_validate_json(r[3]),
+             "n_provisions": r[4], "n_chunks": r[5], "ingested_at": r[6]}
+            for r in rows
+        ]
+
+    def doc_hash(self, doc_id: str) -> str | None:
+        row = self.db.execute("SELECT doc_hash FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def doc_path(self, doc_id: str) -> str | None:
+        row = self.db.execute("SELECT path FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def parsed(self, doc_id: str) -> ParsedDocument | None:
+        row = self.db.execute("SELECT parsed FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        return ParsedDocument.model_validate_json(row[0]) if row else None
+
+    def chunks(self, doc_id: str | None = None) -> list[Chunk]:
+        q = "SELECT data FROM chunks" + (" WHERE doc_id=?" if doc_id else "") + " ORDER BY rowid"
+        rows = self.db.execute(q, (doc_id,) if doc_id else ()).fetchall()
+        return [Chunk.model_validate_json(r[0]) for r in rows]
+
+    def chunk_hashes(self, doc_id: str) -> dict[str, str]:
+        return dict(self.db.execute("SELECT chunk_id, hash FROM chunks WHERE doc_id=?", (doc_id,)).fetchall())
+
+    def version(self) -> str:
+        row = self.db.execute("SELECT value FROM state WHERE key='version'").fetchone()
+        return row[0] if row else "0"
+
+    # -- writes (each one transaction) -----------------------------------------------
+    def commit_document(self, parsed: ParsedDocument, chunks: list[Chunk]) -> None:
+        doc = parsed.document
+        with self._lock, self.db:
+            self.db.execute("DELETE FROM chunks WHERE doc_id=?", (doc.id,))
+            self.db.executemany(
+                "INSERT INTO chunks(chunk_id, doc_id, hash, data) VALUES (?,?,?,?)",
+                [(c.id, doc.id, c.hash, c.model_dump_json()) for c in chunks],
+            )
+            self.db.execute(
+                "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?)",
+                (doc.id, doc.hash, doc.meta.path, doc.meta.model_dump_json(), parsed.model_dump_json(),
+                 len(parsed.provisions), len(chunks), time.time()),
+            )
+            self._bump()
+
+    def remove_document(self, doc_id: str) -> None:
+        with self._lock, self.db:
+            self.db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+            self.db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+            self._bump()
+
+    def _bump(self) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO state(key, value) VALUES ('version', ?)", (json.dumps(time.time_ns()),)
+        )
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,116 @@
+"""The index as one object: registry (committed truth), Chroma vectors, BM25, lookups.
+
+Heavy parts (embedding model, Chroma client, BM25) are created on first use and reused;
+lookups are refreshed whenever the registry's version changes (after an ingestion).
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from ..model import Chunk, DocumentMeta, ParsedDocument, Provision
+from ..settings import Settings
+from .embedder import Embedder
+from .ingest import Ingestor, IngestReport, ProgressFn
+from .lexical import LexicalIndex
+from .registry import Registry
+from .store import VectorStore
+
+
+class Index:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.registry = Registry(Path(settings.index_dir) / "registry.sqlite")
+        self.embedder = Embedder(settings.embedding)
+        self._store: VectorStore | None = None
+        self._lock = threading.RLock()
+        self._version: str | None = None
+        self._chunks: dict[str, Chunk] = {}
+        self._lexical: LexicalIndex | None = None
+        self._parsed: dict[str, ParsedDocument] = {}
+        self._provisions: dict[str, Provision] = {}
+        self._metas: dict[str, DocumentMeta] = {}
+
+    @property
+    def store(self) -> VectorStore:
+        if self._store is None:
+            self._store = VectorStore(self.settings)
+        return self._store
+
+    # -- writing ---------------------------------------------------------------------
+    def ingest(self, paths: list[Path], progress: bool | ProgressFn = True, prune: bool = True) -> IngestReport:
+        with self._lock:
+            report = Ingestor(self.settings, self.registry, self.store, self.embedder).run(
+                paths, progress=progress, prune=prune)
+            self._version = None
+            return report
+
+    def remove(self, doc_id: str) -> bool:
+        with self._lock:
+            done = Ingestor(self.settings, self.registry, self.store, self.embedder).remove(doc_id)
+            self._version = None
+            return done
+
+    # -- reading ---------------------------------------------------------------------
+    def refresh(self) -> None:
+        with self._lock:
+            version = self.registry.version()
+            if version == self._version:
+                return
+            chunks = self.registry.chunks()
+            self._chunks = {c.id: c for c in chunks}
+            self._lexical = LexicalIndex(chunks)
+            self._parsed = {}
+            self._provisions = {}
+            self._metas = {d["doc_id"]: d["meta"] for d in self.registry.documents()}
+            for doc_id in self._metas:
+                parsed = self.registry.parsed(doc_id)
+                if parsed:
+                    self._parsed[doc_id] = parsed
+                    for p in parsed.provisions:
+                        self._provisions[p.id] = p
+            self._version = version
+
+    @property
+    def chunks(self) -> dict[str, Chunk]:
+        self.refresh()
+        return self._chunks
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        self.refresh()
+        assert self._lexical is not None
+        return self._lexical
+
+    @property
+    def documents(self) -> dict[str, DocumentMeta]:
+        self.refresh()
+        return self._metas
+
+    def parsed(self, doc_id: str) -> ParsedDocument | None:
+        self.refresh()
+        return self._parsed.get(doc_id)
+
+    def provision(self, provision_id: str) -> Provision | None:
+        self.refresh()
+        return self._provisions.get(provision_id)
+
+    def chunks_of_provision(self, provision_id: str) -> list[Chunk]:
+        """Chunks whose span lies inside the provision (or that contain it)."""
+        prov = self.provision(provision_id)
+        if prov is None:
+            return []
+        out = [c for c in self.chunks.values() if c.doc_id == prov.doc_id
+               and ((prov.start <= c.start and c.end <= prov.end) or (c.start <= prov.start and prov.end <= c.end))]
+        return sorted(out, key=lambda c: c.start)
+
+    def is_empty(self) -> bool:
+        return not self.documents
+
+    def dense_search(self, query: str, k: int, where: dict | None = None) -> list[tuple[str, float]]:
+        if not self.chunks:
+            return []
+        emb = self.embedder.embed_query(query)
+        committed = self.chunks
+        # Only committed chunks are visible (a crashed ingestion may have left extra vectors).
+        return [(cid, s) for cid, s in self.store.query(emb, k, where) if cid in committed]

@@ -1,0 +1,81 @@
+"""Chroma, through llama-index's vector store, with our own embeddings."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from ..model import Chunk
+from ..settings import Settings
+
+_BATCH = 500
+
+
+class VectorStore:
+    """Persistent Chroma collection (local directory, or a Chroma server when configured)."""
+
+    def __init__(self, settings: Settings):
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        if settings.chroma_host:
+            self.client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
+                                              settings=chroma_settings)
+        else:
+            path = Path(settings.index_dir) / "chroma"
+            path.mkdir(parents=True, exist_ok=True)
+            self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        # No embedding_function: Chroma's default would try to download a model.
+        self.collection = self.client.get_or_create_collection(
+            settings.collection, metadata={"hnsw:space": "cosine"}, embedding_function=None
+        )
+        self.store = ChromaVectorStore(chroma_collection=self.collection)
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def ids_for(self, doc_id: str) -> list[str]:
+        return self.collection.get(where={"doc_id": doc_id}, include=[])["ids"]
+
+    def embeddings(self, ids: list[str]) -> dict[str, tuple[str, list[float]]]:
+        """id -> (chunk hash, embedding) for the ids that exist."""
+        out: dict[str, tuple[str, list[float]]] = {}
+        for i in range(0, len(ids), _BATCH):
+            got = self.collection.get(ids=ids[i:i + _BATCH], include=["embeddings", "metadatas"])
+            for cid, emb, md in zip(got["ids"], got["embeddings"], got["metadatas"]):
+                out[cid] = ((md or {}).get("chunk_hash", ""), list(emb))
+        return out
+
+    def upsert(self, chunks: list[Chunk], embeddings: list[list[float]]) -> None:
+        from llama_index.core.schema import TextNode
+
+        nodes = []
+        for c, e in zip(chunks, embeddings):
+            md: dict[str, Any] = dict(c.metadata)
+            md["chunk_hash"] = c.hash
+            md["chunk_id"] = c.id
+            nodes.append(TextNode(id_=c.id, text=c.embed_text, embedding=e, metadata=md,
+                                  excluded_embed_metadata_keys=list(md), excluded_llm_metadata_keys=list(md)))
+        for i in range(0, len(nodes), _BATCH):
+            batch = nodes[i:i + _BATCH]
+            # llama-index's add() inserts; delete first so re-runs after a crash stay idempotent.
+            self.collection.delete(ids=[n.node_id for n in batch])
+            self.store.add(batch)
+
+    def delete(self, ids: list[str]) -> None:
+        for i in range(0, len(ids), _BATCH):
+            self.collection.delete(ids=ids[i:i + _BATCH])
+
+    def query(self, embedding: list[float], k: int, where: dict | None = None) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity), best first."""
+        from llama_index.core.vector_stores import VectorStoreQuery
+
+        k = max(1, min(k, self.count() or 1))
+        kwargs = {"where": where} if where else {}
+        res = self.store.query(VectorStoreQuery(query_embedding=embedding, similarity_top_k=k), **kwargs)
+        ids = res.ids or []
+        # llama-index reports exp(-distance); Chroma's cosine distance is 1 - cos.
+        sims = [1.0 + math.log(max(s, 1e-12)) for s in (res.similarities or [])]
+        return list(zip(ids, sims))

@@ -1,0 +1,1 @@
+"""Helpers shared by tests (renderers of test documents)."""
