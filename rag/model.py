@@ -143,6 +143,7 @@ class Passage(BaseModel):
     dense: float | None = None
     lexical: float | None = None
     reason: RetrievalReason = "search"
+    target: str | None = None  # for a named provision: its id (the chunk may be larger)
 
 
 class Citation(BaseModel):
@@ -169,3 +170,35 @@ class Answer(BaseModel):
     notices: list[str] = Field(default_factory=list)
     mode: str = "extractive"
     timings: dict[str, float] = Field(default_factory=dict)  # seconds per stage
+    resolved_question: str = ""  # what was searched, after resolving a follow-up
+    doc_scope: list[str] = Field(default_factory=list)  # documents the question was scoped to
+    passages: list[Passage] = Field(default_factory=list, exclude=True)  # what retrieval returned
+
+
+class Filters(BaseModel):
+    """Search scope; empty lists mean no restriction."""
+
+    doc_ids: list[str] = Field(default_factory=list)
+    doc_types: list[DocType] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
+
+    def admits(self, metadata: dict) -> bool:
+        return (
+            (not self.doc_ids or metadata.get("doc_id") in self.doc_ids)
+            and (not self.doc_types or metadata.get("doc_type") in {t.value for t in self.doc_types})
+            and (not self.languages or metadata.get("language") in self.languages)
+        )
+
+
+class Turn(BaseModel):
+    """One earlier exchange of a conversation, used to resolve follow-up questions."""
+
+    question: str
+    answer: Answer | None = None
+    search_text: str = ""  # the question as it was resolved for retrieval
+    doc_scope: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def from_answer(cls, answer: Answer) -> "Turn":
+        return cls(question=answer.question, answer=answer, search_text=answer.resolved_question,
+                   doc_scope=answer.doc_scope)

@@ -31,7 +31,6 @@ from rag.settings import Settings
 from tests.support.openai_server import (  # noqa: F401  (chat_server is a fixture)
     ChatServer,
     chat_server,
-    cite_first_sentences,
     cite_nothing,
     cite_unknown_key,
     fixed,
@@ -64,7 +63,12 @@ def untoc_paragraphs(article: int) -> list[tuple[str, str]]:
     m = re.search(rf"^### Article {article}\..*?$(.*?)(?=^### |\Z)", body, re.M | re.S)
     assert m, f"Article {article} not found in untoc.md"
     parts = re.split(r"^(\d+)\.\s+", m.group(1), flags=re.M)
-    return [(num, " ".join(text.split())) for num, text in zip(parts[1::2], parts[2::2])]
+    return [(num, _lines(text)) for num, text in zip(parts[1::2], parts[2::2])]
+
+
+def _lines(text: str) -> str:
+    """Paragraph text with its subparagraph line breaks, blank lines removed."""
+    return "\n".join(" ".join(ln.split()) for ln in text.splitlines() if ln.strip())
 
 
 def make_passage(article: int, para: str, text: str, score: float, title: str) -> Passage:
@@ -86,6 +90,13 @@ def passages() -> list[Passage]:
         for para, text in untoc_paragraphs(article):
             out.append(make_passage(article, para, text, 1.0 - 0.1 * len(out), title))
     return out  # Art. 24(1)-(4), Art. 25(1)-(3)
+
+
+@pytest.fixture
+def art27_1() -> Passage:
+    """Two sentences, then subparagraphs: room to cut at a sentence boundary."""
+    title, _ = _untoc()
+    return make_passage(27, *untoc_paragraphs(27)[0], 0.5, title)
 
 
 def extractive(question: str, passages: list[Passage]) -> Answer:
@@ -110,7 +121,7 @@ def answerer(server: ChatServer, provider: str = "openai", **llm: object) -> LLM
 
 
 def first_sentence(text: str) -> str:
-    return re.split(r"(?<=\.)\s+(?=[A-Z])", text)[0].rstrip(".")
+    return re.split(r"(?<=\.)\s+(?=[A-Z])", " ".join(text.split()))[0].rstrip(".")
 
 
 QUESTION = "How must States protect witnesses and victims?"
@@ -270,8 +281,9 @@ def _passage_section(user: str) -> str:
 
 
 def test_passages_kept_in_rank_order_within_the_token_budget(
-    chat_server: ChatServer, passages: list[Passage]
+    chat_server: ChatServer, passages: list[Passage], art27_1: Passage
 ) -> None:
+    passages = passages[:2] + [art27_1] + passages[2:]
     sizes = [count_tokens(p.chunk.text) for p in passages]
     budget = sizes[0] + sizes[1] + sizes[2] // 2 + 60  # room for 2 passages and part of P3
     answer = answerer(chat_server, context_tokens=budget).run(QUESTION, passages)
@@ -284,8 +296,11 @@ def test_passages_kept_in_rank_order_within_the_token_budget(
     assert passages[0].chunk.text in section and passages[1].chunk.text in section
     third = re.search(r'\[P3\][^\n]*\n"""(.*?)"""', section, re.S).group(1)
     assert third != passages[2].chunk.text
-    assert third.endswith(". […]")  # cut after a whole sentence
-    assert passages[2].chunk.text.startswith(third[: -len(" […]")])
+    kept = third.removesuffix(" […]")
+    assert third.endswith(" […]") and passages[2].chunk.text.startswith(kept)
+    # cut after a whole sentence or subparagraph line, never inside one
+    assert kept.endswith("this Convention.") or kept.endswith((":", ";"))
+    assert passages[2].chunk.text[len(kept)] in " \n"
     assert f"{len(passages) - 3} of {len(passages)} retrieved passage(s)" in " ".join(answer.notices)
     assert any("shortened" in n for n in answer.notices)
 

@@ -12,10 +12,9 @@ _JUNK_TITLE = re.compile(r"(?i)(microsoft word|\.docx?$|\.pdf$|^untitled|^docume
 
 
 def _is_placeholder(title: str, meta: DocumentMeta, path: Path) -> bool:
-    def norm(s: str) -> str:
-        return re.sub(r"[\s_\-.]+", " ", s).strip().lower()
-
-    return not title or norm(title) in {norm(meta.id), norm(path.stem), norm(path.name)}
+    """True for the title the dispatcher derives from a file name ("my_file" -> "my file")."""
+    derived = {meta.id, path.stem, path.name, path.stem.replace("_", " ").replace("-", " ")}
+    return not title.strip() or title.strip() in derived
 
 
 def improve_meta(

@@ -5,6 +5,7 @@ lookups are refreshed whenever the registry's version changes (after an ingestio
 """
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -15,6 +16,25 @@ from .ingest import Ingestor, IngestReport, ProgressFn
 from .lexical import LexicalIndex
 from .registry import Registry
 from .store import VectorStore
+
+
+_DEFINITION = re.compile(
+    r"(?:[\u201c\"]|``)\s*([^\u201d\"\n]{2,60}?)\s*[\u201d\"]\s*(?:\([^)]{0,40}\)\s*)?,?\s*"
+    r"(?:which includes[^,]{0,40},\s*)?(?:shall mean|means|shall include|includes|refers to|shall refer to)"
+    r"|^\(?[a-z]\)\s*([A-Z][a-z]+(?: [a-z]+){0,4}) means",
+    re.M,
+)
+
+
+def defined_terms(chunks: list[Chunk]) -> dict[str, list[str]]:
+    """Terms the texts define ("'child' shall mean ..."), for exact definition lookup."""
+    out: dict[str, list[str]] = {}
+    for c in chunks:
+        for m in _DEFINITION.finditer(c.text):
+            term = (m.group(1) or m.group(2) or "").strip().lower()
+            if term and c.id not in out.setdefault(term, []):
+                out[term].append(c.id)
+    return out
 
 
 class Index:
@@ -30,6 +50,7 @@ class Index:
         self._parsed: dict[str, ParsedDocument] = {}
         self._provisions: dict[str, Provision] = {}
         self._metas: dict[str, DocumentMeta] = {}
+        self._definitions: dict[str, list[str]] = {}
 
     @property
     def store(self) -> VectorStore:
@@ -60,6 +81,7 @@ class Index:
             chunks = self.registry.chunks()
             self._chunks = {c.id: c for c in chunks}
             self._lexical = LexicalIndex(chunks)
+            self._definitions = defined_terms(chunks)
             self._parsed = {}
             self._provisions = {}
             self._metas = {d["doc_id"]: d["meta"] for d in self.registry.documents()}
@@ -86,6 +108,12 @@ class Index:
     def documents(self) -> dict[str, DocumentMeta]:
         self.refresh()
         return self._metas
+
+    @property
+    def definitions(self) -> dict[str, list[str]]:
+        """Defined term (lower case) -> ids of the chunks that define it."""
+        self.refresh()
+        return self._definitions
 
     def parsed(self, doc_id: str) -> ParsedDocument | None:
         self.refresh()

@@ -49,15 +49,19 @@ class VectorStore:
         return out
 
     def upsert(self, chunks: list[Chunk], embeddings: list[list[float]]) -> None:
-        from llama_index.core.schema import TextNode
+        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
         nodes = []
         for c, e in zip(chunks, embeddings):
             md: dict[str, Any] = dict(c.metadata)
             md["chunk_hash"] = c.hash
             md["chunk_id"] = c.id
-            nodes.append(TextNode(id_=c.id, text=c.embed_text, embedding=e, metadata=md,
-                                  excluded_embed_metadata_keys=list(md), excluded_llm_metadata_keys=list(md)))
+            node = TextNode(id_=c.id, text=c.embed_text, embedding=e, metadata=md,
+                            excluded_embed_metadata_keys=list(md), excluded_llm_metadata_keys=list(md))
+            # llama-index writes the source document's id into the "doc_id" metadata key:
+            # make that our document id (it is also what its delete(ref_doc_id) uses).
+            node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=c.doc_id)
+            nodes.append(node)
         for i in range(0, len(nodes), _BATCH):
             batch = nodes[i:i + _BATCH]
             # llama-index's add() inserts; delete first so re-runs after a crash stay idempotent.

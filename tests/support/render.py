@@ -133,12 +133,13 @@ class _Line:
 class _UNLayout:
     """Greedy line breaking with forced hyphenation, page flow with footnotes."""
 
-    def __init__(self, symbol: str, hyphenate_every: int = 2):
+    def __init__(self, symbol: str, hyphenate_every: int = 2, long_word: int = 12):
         from reportlab.pdfbase.pdfmetrics import stringWidth
 
         self.sw = stringWidth
         self.symbol = symbol
         self.hyphenate_every = hyphenate_every
+        self.long_word = long_word
         self.opportunities = 0
         self.pages: list[list[tuple]] = [[]]
         self.notes_on_page: list[list[int]] = [[]]
@@ -194,9 +195,10 @@ class _UNLayout:
             for k in range(len(parts) - 1, 0, -1):
                 head = "-".join(parts[:k]) + "-"
                 if self.sw(head, FONTS["r"], size) <= room:
+                    self.hyphenated.append(core)
                     return [(head, "r")], [("-".join(parts[k:]) + punct, "r")]
             return None
-        if len(core) <= 12:
+        if len(core) <= self.long_word:
             return None
         self.opportunities += 1
         if self.opportunities % self.hyphenate_every:
@@ -244,16 +246,18 @@ def _superscript(word: list[tuple[str, str]], n: int) -> list[tuple[str, str]]:
 
 def render_un_pdf(md_path: Path, out: Path, symbol: str = "A/AC.291/L.15",
                   job: str = "V.24-14054 (E)", *, footnote_every: int = 7,
-                  hyphenate_every: int = 2) -> dict:
+                  hyphenate_every: int = 2, long_word: int = 12) -> dict:
     """Render a corpus Markdown file as a UN-style PDF; returns facts the tests check against.
 
-    Returned: {"pages", "footnotes" (n -> text), "hyphenated" (words split by the renderer)}.
+    Returned: {"pages", "footnotes" (n -> text), "hyphenated" (words broken across lines,
+    at a hyphen of their own or at an inserted one)}. `long_word`: only longer words get an
+    inserted hyphen, at every `hyphenate_every`-th chance.
     """
     from reportlab.pdfgen.canvas import Canvas
 
     src = read_markdown(md_path)
     title = str(src.meta.get("title") or Path(md_path).stem)
-    lay = _UNLayout(symbol, hyphenate_every=hyphenate_every)
+    lay = _UNLayout(symbol, hyphenate_every=hyphenate_every, long_word=long_word)
     note_no = 0
     para_no = 0
 

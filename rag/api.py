@@ -1,0 +1,139 @@
+"""The one entry point the CLI, the app and the evaluation harness use.
+
+    qa = TreatyQA(Settings())
+    answer = qa.ask("Does Article 14 of the Lanzarote Convention cover rehabilitation?")
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from .answer.extractive import ExtractiveAnswerer
+from .index.service import Index
+from .model import Answer, Filters, Passage, Provision, Turn
+from .retrieve import Retriever
+from .settings import Settings
+
+
+class QuestionError(ValueError):
+    """The question cannot be asked as it is; the message says how to fix it."""
+
+
+class TreatyQA:
+    def __init__(self, settings: Settings | None = None, index: Index | None = None):
+        self.settings = settings or Settings()
+        self.index = index or Index(self.settings)
+        self.retriever = Retriever(self.index, self.settings)
+        self.extractive = ExtractiveAnswerer(self.index, self.settings)
+        self._llm = None
+
+    # -- asking ----------------------------------------------------------------------
+    def check_question(self, question: str) -> str:
+        q = (question or "").strip()
+        if not q:
+            raise QuestionError("Please type a question.")
+        limit = self.settings.app.max_question_chars
+        if len(q) > limit:
+            raise QuestionError(f"The question is {len(q):,} characters long; the limit is {limit:,}. "
+                                "Ask about one point at a time.")
+        if self.index.is_empty():
+            raise QuestionError("The index is empty: ingest documents first (rag ingest PATH).")
+        return q
+
+    def retrieve(self, question: str, conversation: list[Turn] | None = None,
+                 filters: Filters | None = None, timings: dict | None = None):
+        timings = timings if timings is not None else {}
+        t0 = time.perf_counter()
+        query = self.retriever.resolve(question, conversation)
+        timings["resolve"] = time.perf_counter() - t0
+        passages = self.retriever.run(query, filters, timings=timings)
+        timings["retrieve"] = time.perf_counter() - t0
+        return query, passages
+
+    def ask(self, question: str, conversation: list[Turn] | None = None, filters: Filters | None = None,
+            mode: str | None = None) -> Answer:
+        final = None
+        for item in self.stream(question, conversation, filters, mode):
+            if isinstance(item, Answer):
+                final = item
+        assert final is not None
+        return final
+
+    def stream(self, question: str, conversation: list[Turn] | None = None, filters: Filters | None = None,
+               mode: str | None = None) -> Iterator[str | Answer]:
+        """Text pieces as they are produced, then the final Answer (always last)."""
+        t_start = time.perf_counter()
+        question = self.check_question(question)
+        timings: dict[str, float] = {}
+        query, passages = self.retrieve(question, conversation, filters, timings)
+        mode = mode or self.settings.answer.mode
+        t1 = time.perf_counter()
+        answer: Answer | None = None
+        if mode == "llm":
+            llm = self.llm()
+            for item in llm.stream(question, passages, _history(conversation)):
+                if isinstance(item, Answer):
+                    answer = item
+                else:
+                    yield item
+        else:
+            answer = self.extractive.run(question, passages, query.assumed_document, query.expansion)
+            yield answer.answer
+        assert answer is not None
+        timings["answer"] = time.perf_counter() - t1
+        timings["total"] = time.perf_counter() - t_start
+        answer.timings = {**answer.timings, **timings}
+        answer.notices = query.notices + answer.notices
+        answer.assumed_document = answer.assumed_document or query.assumed_document
+        answer.resolved_question = query.search_text
+        answer.doc_scope = query.doc_scope or sorted({c.doc_id for c in answer.citations})
+        answer.passages = passages
+        yield answer
+
+    def _fallback(self, question: str, passages: list[Passage]) -> Answer:
+        return self.extractive.run(question, passages)
+
+    def llm(self):
+        if self._llm is None:
+            if not self.settings.llm.configured:
+                raise QuestionError("No LLM endpoint is configured (set RAG_LLM__BASE_URL); "
+                                    "use the extractive mode.")
+            from .answer.llm import LLMAnswerer
+
+            self._llm = LLMAnswerer(self.settings, self._fallback)
+        return self._llm
+
+    # -- reading the sources ----------------------------------------------------------
+    def article_of(self, provision_id: str) -> Provision | None:
+        """The article (or top-level unit) that contains a provision."""
+        prov = self.index.provision(provision_id)
+        while prov is not None and prov.kind not in ("article", "preamble", "section", "heading"):
+            prov = self.index.provision(prov.parent_id) if prov.parent_id else None
+        return prov
+
+    def neighbours(self, unit_id: str) -> tuple[str | None, str | None]:
+        """Previous and next article (or section) of the same document."""
+        unit = self.index.provision(unit_id)
+        if unit is None:
+            return None, None
+        parsed = self.index.parsed(unit.doc_id)
+        units = [p.id for p in parsed.provisions if p.kind == unit.kind] if parsed else []
+        i = units.index(unit_id) if unit_id in units else -1
+        if i < 0:
+            return None, None
+        return (units[i - 1] if i > 0 else None), (units[i + 1] if i + 1 < len(units) else None)
+
+    def table_of_contents(self, doc_id: str) -> list[Provision]:
+        parsed = self.index.parsed(doc_id)
+        if parsed is None:
+            return []
+        keep = ("preamble", "part", "chapter", "section", "title", "article", "heading")
+        return [p for p in parsed.provisions if p.kind in keep]
+
+    def ingest(self, paths: list[Path], progress=True, prune: bool = True):
+        return self.index.ingest(paths, progress=progress, prune=prune)
+
+
+def _history(conversation: list[Turn] | None) -> list[tuple[str, str]]:
+    return [(t.question, t.answer.answer if t.answer else "") for t in (conversation or [])]

@@ -1,0 +1,171 @@
+"""Finding what a question names: documents ("the Budapest Convention's", "UNTOC") and
+provisions ("Article 14", "Art. 25(2)", "article 1 d", "articles 5 and 6").
+
+Named provisions are looked up, not searched: retrieval is then deterministic.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .model import DocumentMeta
+
+# Curated names people use that are not in the documents' own titles.
+ALIASES: dict[str, list[str]] = {
+    "un-cybercrime-convention": [
+        "un convention against cybercrime", "un cybercrime convention", "un cybercrime treaty",
+        "united nations convention against cybercrime", "cybercrime convention of the un",
+        "un convention on cybercrime", "a/res/79/243", "uncc",
+    ],
+    "budapest-convention": ["budapest convention", "budapest", "convention on cybercrime", "ets 185",
+                            "ets no. 185", "coe cybercrime convention"],
+    "budapest-protocol-1": ["first additional protocol", "additional protocol to the convention on cybercrime",
+                            "budapest protocol", "racism and xenophobia protocol", "ets 189",
+                            "protocol on racist and xenophobic acts", "additional protocol"],
+    "budapest-protocol-2": ["second additional protocol", "cets 224"],
+    "lanzarote-convention": ["lanzarote convention", "lanzarote", "cets 201"],
+    "untoc": ["untoc", "palermo convention", "organized crime convention", "organised crime convention",
+              "convention against transnational organized crime"],
+    "uncac": ["uncac", "convention against corruption", "corruption convention", "merida convention"],
+    "iccpr": ["iccpr", "covenant on civil and political rights", "the covenant", "civil and political rights"],
+    "iccpr-op1": ["first optional protocol to the iccpr", "optional protocol to the iccpr", "iccpr-op1",
+                  "iccpr optional protocol", "optional protocol to the international covenant"],
+    "crc": ["crc", "convention on the rights of the child", "rights of the child", "uncrc"],
+    "crc-opsc": ["opsc", "crc-opsc", "optional protocol on the sale of children",
+                 "optional protocol to the convention on the rights of the child", "crc optional protocol",
+                 "sale of children protocol"],
+    "eff-2024-01-ngo-redlines": ["eff", "electronic frontier foundation", "ngo redlines", "redlines"],
+    "knowmad-2024-08-commentary": ["knowmad", "knowmad institut", "knowmad institute"],
+}
+
+_NUM = r"\d{1,3}"
+_REF = re.compile(
+    r"\b(?:articles?|arts?\.?)\s*(?P<art>" + _NUM + r")"
+    r"(?P<rest>(?:\s*\(\s*[0-9a-z]{1,4}\s*\))*"  # (2)(a)(ii)
+    r"(?:\s*,?\s*(?:paragraph|para\.?|§)\s*\d{1,2})?"  # , paragraph 2
+    r"(?:\s*,?\s*(?:sub-?paragraph|point|letter|lit\.?)\s*\(?[a-z]{1,4}\)?)?"  # , subparagraph (a)
+    r"(?:[ .]+(?:[a-z]|[ivx]{1,4})\b(?![a-z']))?)",  # "article 1 d", "1.d"
+    re.I,
+)
+_PARA_ONLY = re.compile(r"\b(?:paragraph|para\.?)\s*(?P<para>\d{1,2})(?P<rest>(?:\s*\(\s*[a-z]{1,4}\s*\))?)", re.I)
+_LETTER_WORDS = {"a", "i"}  # "article 1 a" vs "article 1 a person": checked in context below
+
+
+@dataclass
+class Reference:
+    """A provision named in a question: article, then optional paragraph/point/subpoint."""
+
+    article: str
+    paragraph: str | None = None
+    point: str | None = None
+    subpoint: str | None = None
+    doc_id: str | None = None  # the document named next to it, if any
+    span: tuple[int, int] = (0, 0)
+
+    def describe(self) -> str:
+        s = f"Article {self.article}"
+        for part in (self.paragraph, self.point, self.subpoint):
+            if part:
+                s += f"({part})"
+        return s
+
+
+@dataclass
+class DocumentMention:
+    doc_id: str
+    span: tuple[int, int]
+
+
+@dataclass
+class QuestionRefs:
+    references: list[Reference] = field(default_factory=list)
+    documents: list[DocumentMention] = field(default_factory=list)
+    paragraph_only: str | None = None  # "what does paragraph 2 say?" (article from context)
+
+    @property
+    def doc_ids(self) -> list[str]:
+        return list(dict.fromkeys(d.doc_id for d in self.documents))
+
+
+def _aliases(metas: dict[str, DocumentMeta]) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for doc_id, meta in metas.items():
+        names = set(ALIASES.get(doc_id, []))
+        for n in (meta.short_title, meta.title, doc_id, meta.symbol):
+            if n and len(n) >= 3:
+                names.add(n.lower())
+        for n in names:
+            pairs.append((n, doc_id))
+    # Longest first, so "first optional protocol to the iccpr" wins over "iccpr".
+    return sorted(pairs, key=lambda p: -len(p[0]))
+
+
+def find_documents(question: str, metas: dict[str, DocumentMeta]) -> list[DocumentMention]:
+    q = question.lower()
+    taken = [False] * len(q)
+    found: list[DocumentMention] = []
+    for name, doc_id in _aliases(metas):
+        for m in re.finditer(r"(?<![a-z0-9])" + re.escape(name) + r"(?![a-z0-9])", q):
+            if any(taken[m.start():m.end()]):
+                continue
+            for i in range(m.start(), m.end()):
+                taken[i] = True
+            found.append(DocumentMention(doc_id, (m.start(), m.end())))
+    return sorted(found, key=lambda d: d.span)
+
+
+def _parts(rest: str) -> list[str]:
+    parts = re.findall(r"\(\s*([0-9a-z]{1,4})\s*\)", rest, re.I)
+    m = re.search(r"(?:paragraph|para\.?|§)\s*(\d{1,2})", rest, re.I)
+    if m:
+        parts.insert(0, m.group(1))
+    m = re.search(r"(?:sub-?paragraph|point|letter|lit\.?)\s*\(?([a-z]{1,4})\)?", rest, re.I)
+    if m:
+        parts.append(m.group(1))
+    m = re.search(r"[ .]+([a-z]|[ivx]{1,4})$", rest.strip() and rest.rstrip(), re.I)
+    if m and not re.search(r"\(", rest):
+        parts.append(m.group(1))
+    return [p.lower() for p in parts]
+
+
+def parse_references(question: str, metas: dict[str, DocumentMeta]) -> QuestionRefs:
+    docs = find_documents(question, metas)
+    refs: list[Reference] = []
+    for m in _REF.finditer(question):
+        rest = m.group("rest") or ""
+        tail = rest.strip(" .").lower()
+        # "article 1 a person ..." : a lone "a"/"i" followed by more words is English, not a point.
+        if tail in _LETTER_WORDS and re.match(r"\s+[a-z]{2,}", question[m.end():], re.I):
+            rest = ""
+        parts = _parts(rest)
+        ref = Reference(article=m.group("art"), span=(m.start(), m.end()))
+        numeric = [p for p in parts if p.isdigit()]
+        letters = [p for p in parts if not p.isdigit()]
+        if numeric:
+            ref.paragraph = numeric[0]
+        if letters:
+            ref.point = letters[0]
+            if len(letters) > 1:
+                ref.subpoint = letters[1]
+        ref.doc_id = _nearest_doc(ref.span, docs)
+        refs.append(ref)
+    # "articles 5 and 6": the extra numbers after "and"/","
+    for m in re.finditer(r"\barticles\s+(\d{1,3})((?:\s*(?:,|and|or)\s*\d{1,3})+)", question, re.I):
+        for n in re.findall(r"\d{1,3}", m.group(2)):
+            refs.append(Reference(article=n, span=(m.start(), m.end()),
+                                  doc_id=_nearest_doc((m.start(), m.end()), docs)))
+    para_only = None
+    if not refs:
+        pm = _PARA_ONLY.search(question)
+        if pm:
+            para_only = pm.group("para")
+    return QuestionRefs(references=refs, documents=docs, paragraph_only=para_only)
+
+
+def _nearest_doc(span: tuple[int, int], docs: list[DocumentMention]) -> str | None:
+    """The document named closest to a reference ("Article 14 of the Lanzarote Convention",
+    "the Budapest Convention's article 32"); None when no document is named."""
+    if not docs:
+        return None
+    best = min(docs, key=lambda d: min(abs(d.span[0] - span[1]), abs(span[0] - d.span[1])))
+    return best.doc_id

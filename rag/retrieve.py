@@ -1,0 +1,304 @@
+"""Question -> ranked, cited passages.
+
+Steps: resolve the question (follow-ups, named documents, named provisions), look up
+named provisions directly, search the rest hybrid (dense Chroma + BM25, fused by
+reciprocal rank), then add provisions that the top passages cross-reference.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+from llama_index.core.retrievers import BaseRetriever
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+
+from .expansion import expand
+from .index.service import Index
+from .model import Chunk, Filters, Passage, Turn
+from .references import QuestionRefs, Reference, parse_references
+from .settings import Settings
+
+_FOLLOW_UP = re.compile(
+    r"^\s*(?:and\b|but\b|also\b|what about\b|how about\b|same\b|then\b|so\b)"
+    r"|\b(?:the same|it|its|this|that|these|those|they|there|them|which one)\b",
+    re.I,
+)
+
+
+_DEFINITIONAL = re.compile(
+    r"\b(?:what (?:is|are|does|counts)|wh?at|define[sd]?|definitions?|meaning|means?|counts? as|understood)\b", re.I)
+
+
+@dataclass
+class Query:
+    question: str
+    search_text: str  # after follow-up resolution
+    expansion: str
+    refs: QuestionRefs
+    doc_scope: list[str] = field(default_factory=list)  # documents named or carried over
+    assumed_document: str | None = None
+    notices: list[str] = field(default_factory=list)
+    follow_up: bool = False
+
+
+class Retriever:
+    def __init__(self, index: Index, settings: Settings):
+        self.index = index
+        self.settings = settings
+
+    # -- resolution ------------------------------------------------------------------
+    def resolve(self, question: str, history: list[Turn] | None = None) -> Query:
+        metas = self.index.documents
+        refs = parse_references(question, metas)
+        prev = history[-1] if history else None
+        follow = bool(prev) and self._is_follow_up(question, refs)
+        search_text = question
+        scope = refs.doc_ids
+        if follow and prev is not None:
+            topic = _strip_documents(prev.search_text or prev.question, prev.doc_scope, metas)
+            search_text = f"{question} {topic}"
+            if not scope:
+                scope = list(prev.doc_scope)
+            if refs.paragraph_only and prev.answer and prev.answer.citations:
+                # "what does paragraph 2 say?" -> that paragraph of the article just discussed
+                c = prev.answer.citations[0]
+                if c.article:
+                    refs.references.append(Reference(article=c.article, paragraph=refs.paragraph_only,
+                                                     doc_id=c.doc_id))
+            elif not refs.references and prev.answer and re.search(r"\bthis article\b", question, re.I):
+                c = prev.answer.citations[0] if prev.answer.citations else None
+                if c and c.article:
+                    refs.references.append(Reference(article=c.article, doc_id=c.doc_id))
+        return Query(question=question, search_text=search_text,
+                     expansion=expand(search_text) if self.settings.retrieval.expand_queries else "",
+                     refs=refs, doc_scope=scope, follow_up=follow)
+
+    @staticmethod
+    def _is_follow_up(question: str, refs: QuestionRefs) -> bool:
+        if refs.references:
+            return False
+        words = re.findall(r"\w+", question)
+        return len(words) <= 6 or bool(_FOLLOW_UP.search(question)) or refs.paragraph_only is not None
+
+    # -- retrieval -------------------------------------------------------------------
+    def run(self, query: Query, filters: Filters | None = None, top_k: int | None = None,
+            timings: dict[str, float] | None = None) -> list[Passage]:
+        cfg = self.settings.retrieval
+        top_k = top_k or cfg.top_k
+        filters = filters or Filters()
+        timings = timings if timings is not None else {}
+        t0 = time.perf_counter()
+        passages: list[Passage] = []
+        if cfg.explicit_references and query.refs.references:
+            passages += self._lookup(query, filters)
+        timings["lookup"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        scope = [d for d in query.doc_scope if not filters.doc_ids or d in filters.doc_ids]
+        effective = filters.model_copy(update={"doc_ids": scope}) if scope else filters
+        if len(scope) >= 2:  # comparisons: every named document gets its share
+            per_doc = [self.search(query, effective.model_copy(update={"doc_ids": [d]}),
+                                   max(2, top_k // len(scope) + 1)) for d in scope]
+            found = _interleave(per_doc)
+        else:
+            found = self.search(query, effective, top_k)
+        timings["search"] = time.perf_counter() - t1
+        seen = {p.chunk.id for p in passages}
+        total = max(top_k, len(passages) + 2)  # named provisions first, then the best of the rest
+        for p in found:
+            if len(passages) >= total:
+                break
+            if p.chunk.id not in seen:
+                passages.append(p)
+                seen.add(p.chunk.id)
+        if cfg.cross_references:
+            passages += self._cross_references(passages, seen)
+        return passages
+
+    def search(self, query: Query, filters: Filters, k: int) -> list[Passage]:
+        """Hybrid (or dense / lexical only, per settings) search, fused by reciprocal rank."""
+        cfg = self.settings.retrieval
+        chunks = self.index.chunks
+        allowed = None
+        if filters.doc_ids or filters.doc_types or filters.languages:
+            allowed = {cid for cid, c in chunks.items() if filters.admits(c.metadata)}
+            if not allowed:
+                return []
+        text = query.search_text
+        lexical_text = f"{text} {query.expansion}".strip()
+        dense_text = f"{text} ({query.expansion})" if query.expansion else text
+        n = max(cfg.candidates, k)
+        dense: list[tuple[str, float]] = []
+        lexical: list[tuple[str, float]] = []
+        if cfg.strategy in ("hybrid", "dense"):
+            dense = self.index.dense_search(dense_text, n, _where(filters))
+        if cfg.strategy in ("hybrid", "lexical"):
+            lexical = self.index.lexical.search(lexical_text, n, allowed)
+        definitions = self._definitions(text, allowed)
+        fused: dict[str, float] = {}
+        for weight, ranked in ((cfg.dense_weight, dense), (cfg.lexical_weight, lexical), (2.0, definitions)):
+            for rank, (cid, _) in enumerate(ranked):
+                fused[cid] = fused.get(cid, 0.0) + weight / (cfg.rrf_k + rank + 1)
+        dense_s = dict(dense)
+        lex_s = dict(lexical)
+        order = sorted(fused, key=lambda c: -fused[c])[:k]
+        return [Passage(chunk=chunks[c], score=fused[c], dense=dense_s.get(c), lexical=lex_s.get(c))
+                for c in order if c in chunks]
+
+    def _definitions(self, text: str, allowed: set[str] | None) -> list[tuple[str, float]]:
+        """Chunks that define a term the question asks the meaning of."""
+        if not _DEFINITIONAL.search(text):
+            return []
+        low = text.lower()
+        out: list[tuple[str, float]] = []
+        for term, ids in self.index.definitions.items():
+            if re.search(r"\b" + re.escape(term.strip("*")) + r"s?\b", low):
+                out += [(cid, 1.0) for cid in ids if allowed is None or cid in allowed]
+        return out
+
+    def _lookup(self, query: Query, filters: Filters) -> list[Passage]:
+        out: list[Passage] = []
+        for ref in query.refs.references:
+            doc_id, note = self._document_for(ref, query, filters)
+            if note:
+                query.notices.append(note)
+            if doc_id is None:
+                continue
+            if query.assumed_document is None:
+                query.assumed_document = doc_id
+            pid, missing = self._provision_id(doc_id, ref)
+            if missing:
+                query.notices.append(missing)
+            if pid is None:
+                continue
+            for c in self.index.chunks_of_provision(pid):
+                out.append(Passage(chunk=c, score=1.0, reason="reference", target=pid))
+        return out
+
+    def _document_for(self, ref: Reference, query: Query, filters: Filters) -> tuple[str | None, str | None]:
+        metas = self.index.documents
+        has = [d for d in metas if self.index.provision(f"{d}/art_{ref.article}")
+               and (not filters.doc_ids or d in filters.doc_ids)]
+        if ref.doc_id:
+            if ref.doc_id in has:
+                return ref.doc_id, None
+            name = metas[ref.doc_id].cite_name if ref.doc_id in metas else ref.doc_id
+            return None, f"{name} has no Article {ref.article} in the index."
+        candidates = [d for d in query.doc_scope if d in has]
+        if candidates:
+            return candidates[0], None
+        if not has:
+            return None, f"No indexed document has an Article {ref.article}."
+        if len(has) == 1:
+            return has[0], None
+        default = self.settings.default_document
+        if default in has:
+            choice = default
+        else:
+            # No document named: pick the one whose Article N best matches the question.
+            choice = self._best_document(query, has, ref.article)
+        others = ", ".join(metas[d].cite_name for d in has if d != choice)
+        return choice, (f"Assumed Article {ref.article} of the {metas[choice].cite_name}; "
+                        f"other documents with an Article {ref.article}: {others}. Name the treaty to choose.")
+
+    def _best_document(self, query: Query, docs: list[str], article: str) -> str:
+        stripped = re.sub(r"\b(?:articles?|art\.?)\s*\d+\S*", " ", query.search_text, flags=re.I)
+        hits = self.search(Query(question=stripped, search_text=stripped, expansion=query.expansion,
+                                 refs=QuestionRefs()), Filters(doc_ids=docs), 20)
+        for p in hits:
+            if p.chunk.metadata.get("article") == article:
+                return p.chunk.doc_id
+        return hits[0].chunk.doc_id if hits else docs[0]
+
+    def _provision_id(self, doc_id: str, ref: Reference) -> tuple[str | None, str | None]:
+        base = f"{doc_id}/art_{ref.article}"
+        candidates = []
+        para = ref.paragraph
+        point = ref.point
+        if para and point and ref.subpoint:
+            candidates.append(f"{base}/para_{para}/point_{point}/sub_{ref.subpoint}")
+        if para and point:
+            candidates.append(f"{base}/para_{para}/point_{point}")
+        if point and not para:
+            candidates += [f"{base}/para_1/point_{point}"]
+        if para:
+            candidates.append(f"{base}/para_{para}")
+        for pid in candidates:
+            if self.index.provision(pid):
+                return pid, None
+        name = self.index.documents[doc_id].cite_name
+        missing = None
+        if candidates:
+            missing = f"{name}, Article {ref.article} has no {ref.describe().split(' ', 2)[-1]}; showing the whole article."
+        return base, missing
+
+    def _cross_references(self, passages: list[Passage], seen: set[str]) -> list[Passage]:
+        extra: list[Passage] = []
+        for p in passages[:3]:
+            prov = self.index.provision(p.chunk.provision_id)
+            if prov is None:
+                continue
+            refs = list(prov.refs)
+            for cid in prov.children:
+                child = self.index.provision(cid)
+                if child:
+                    refs += child.refs
+            for ref in list(dict.fromkeys(refs))[:2]:
+                for c in self.index.chunks_of_provision(ref)[:1]:
+                    if c.id not in seen:
+                        seen.add(c.id)
+                        extra.append(Passage(chunk=c, score=0.0, reason="cross_reference"))
+        return extra[:3]
+
+
+def _where(filters: Filters) -> dict | None:
+    clauses = []
+    if filters.doc_ids:
+        clauses.append({"doc_id": {"$in": list(filters.doc_ids)}})
+    if filters.doc_types:
+        clauses.append({"doc_type": {"$in": [t.value for t in filters.doc_types]}})
+    if filters.languages:
+        clauses.append({"language": {"$in": list(filters.languages)}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _interleave(lists: list[list[Passage]]) -> list[Passage]:
+    out: list[Passage] = []
+    for i in range(max((len(x) for x in lists), default=0)):
+        for lst in lists:
+            if i < len(lst):
+                out.append(lst[i])
+    return out
+
+
+def _strip_documents(text: str, doc_ids: list[str], metas) -> str:
+    """The topic of an earlier question without its document names (for "does X have the same?")."""
+    from .references import find_documents
+
+    out = text
+    for m in sorted(find_documents(text, metas), key=lambda d: -d.span[0]):
+        out = out[: m.span[0]] + out[m.span[1]:]
+    return re.sub(r"\s+", " ", out).strip()
+
+
+class TreatyRetriever(BaseRetriever):
+    """The pipeline as a llama-index retriever, so it composes with other llama-index parts."""
+
+    def __init__(self, retriever: Retriever, filters: Filters | None = None, top_k: int | None = None):
+        super().__init__()
+        self._retriever = retriever
+        self._filters = filters
+        self._top_k = top_k
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        q = self._retriever.resolve(query_bundle.query_str)
+        return [NodeWithScore(node=_node(p.chunk, p.reason), score=p.score)
+                for p in self._retriever.run(q, self._filters, self._top_k)]
+
+
+def _node(chunk: Chunk, reason: str) -> TextNode:
+    md = dict(chunk.metadata)
+    md["retrieved_because"] = reason
+    return TextNode(id_=chunk.id, text=chunk.text, metadata=md)
