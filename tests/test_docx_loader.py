@@ -12,6 +12,7 @@ from rag.corpus.errors import LoadError
 from rag.corpus.loaders import load_document
 from rag.model import DocumentMeta
 from rag.settings import Settings
+from rag.structure import parse_document
 from support.compare import count, differences
 from support.render import render_docx
 
@@ -65,12 +66,18 @@ def test_core_properties_fill_metadata(tmp_path):
     d.add_heading("Chapter I. General provisions", level=1)
     d.add_heading("Article 1. Statement of purpose", level=2)
     d.add_paragraph("The purposes of this Convention are to promote cooperation.")
+    heading = d.add_heading("Article 2", level=2)  # number and title on two lines
+    heading.add_run().add_break()
+    heading.add_run("Scope of application")
+    d.add_paragraph("This Convention shall apply.")
     path = tmp_path / "draft_v2.docx"
     d.save(str(path))
     doc = docx_loader.load(path, DocumentMeta(id="draft-v2", title="draft v2"))
     assert (doc.meta.id, doc.meta.title, doc.meta.symbol, doc.meta.language) == (
         "draft-v2", "Draft convention", "A/AC.291/L.15", "fr")
     assert doc.text.startswith("## Chapter I. General provisions\n\n### Article 1. Statement of purpose\n\n")
+    art2 = parse_document(doc).by_id()["draft-v2/art_2"]
+    assert art2.title == "Scope of application" and art2.text.endswith("This Convention shall apply.")
 
 
 def test_tables_and_restarted_letter_lists(tmp_path):

@@ -75,7 +75,8 @@ def test_ordered_lists_keep_their_visible_numbers(tmp_path):
             <ol type="a"><li>cooperate;</li><li>assist <b>other</b> States.</li></ol>
           </li>
         </ol>
-        <h3>Article 2. Scope</h3>
+        <h3>Article 2<br>
+            Scope of application</h3>
         <ol start="3"><li>Third paragraph.</li></ol>
         <p>Text with a line<br>break and <span hidden>hidden words</span>.</p>
         <div style="display: none">invisible</div>
@@ -98,6 +99,7 @@ def test_ordered_lists_keep_their_visible_numbers(tmp_path):
     parsed = parse_document(doc)
     ids = {p.id for p in parsed.provisions}
     assert {"lists/art_1/para_1", "lists/art_1/para_2", "lists/art_2/para_3"} <= ids
+    assert parsed.by_id()["lists/art_2"].title == "Scope of application"
 
 
 def test_empty_and_binary_files_are_refused(tmp_path, settings):

@@ -102,7 +102,11 @@ def test_no_page_furniture_or_footnotes_inside_provisions(doc_id, symbol, job, a
     assert doc.meta.symbol == symbol
     md_title = load_document(CORPUS / f"{doc_id}.md", settings).meta.title
     assert doc.meta.title == md_title
-    assert f"\n# {md_title}\n" in doc.text  # the title line, marked as the document title
+    # The masthead ("General Assembly", "Distr.: Limited", date) stays out of the text; its
+    # date fills the metadata; the title line is marked as the document title.
+    assert doc.text.startswith(f"# {md_title}\n")
+    assert "Distr." not in doc.text and "General Assembly\n" not in doc.text
+    assert doc.meta.date == str(load_document(CORPUS / f"{doc_id}.md", settings).meta.date)
 
 
 def test_sidecar_metadata_wins_over_the_running_header(tmp_path, rendered, settings):

@@ -215,7 +215,9 @@ def docx_to_text(document) -> str:
             return
         if label and not text.startswith(label):
             text = f"{label} {text}"
-        blocks.append(("#" * level + " " + text.replace("\n", " ")) if level else text)
+        # A heading with a line break ("Article 1" / title) keeps it: the parser reads the
+        # second line as the title.
+        blocks.append(("#" * level + " " + text) if level else text)
 
     def container(el) -> None:
         seen_cells: set = set()  # lxml elements; holding them keeps their proxies stable

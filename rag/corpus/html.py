@@ -93,10 +93,14 @@ class _Walker:
             if name == "br":
                 self.buf.append("\n")
             elif name in HEADINGS:
+                # "Article 1<br>Title" stays two lines: the parser reads the second as the title.
                 self.flush()
-                text = re.sub(r"\s+", " ", child.get_text(" ")).strip()
-                if text:
-                    self.blocks.append("#" * HEADINGS[name] + " " + text)
+                sub = _Walker()
+                sub.walk(child)
+                sub.flush()
+                lines = "\n".join(sub.blocks).split("\n")
+                if lines and lines[0]:
+                    self.blocks.append("\n".join(["#" * HEADINGS[name] + " " + lines[0]] + lines[1:]))
             elif name in ("ol", "ul"):
                 self.flush()
                 self._list(child, ordered=name == "ol")

@@ -43,6 +43,7 @@ _FURNITURE_ITEM = (
     r"|(?:Page|page)\s+\d{1,4}(?:\s+of\s+\d{1,4})?"
     r"|[A-Z]?\.?\d{2}-\d{4,6}(?:\s*\([A-Z]\))?"  # V.24-14054 (E), 24-14054
     r"|\*\d{5,10}\*"  # barcode text
+    r"|\d{6}"  # processing dates next to the job number: 280824
     r"|[A-Z]{1,6}(?:\.\d+)?(?:/[A-Za-z0-9.\-]+)+)"  # A/AC.291/L.15
 )
 _FURNITURE = re.compile(rf"^{_FURNITURE_ITEM}(?:\s+{_FURNITURE_ITEM})*$")
@@ -334,12 +335,12 @@ def _strip_furniture(pages: list[list[_Line]], heights: list[float]) -> tuple[li
 
 def _split_footnotes(lines: list[_Line], body_size: float) -> tuple[list[_Line], list[_Line]]:
     """Footnotes: smaller than body text and below every body-size line of the page."""
-    body_bottom = max((ln.bottom for ln in lines if ln.size >= 0.9 * body_size), default=None)
+    body_bottom = max((ln.bottom for ln in lines if ln.size >= 0.93 * body_size), default=None)
     if body_bottom is None:
         return lines, []
     body, notes = [], []
     for ln in lines:
-        if ln.size < 0.9 * body_size and ln.top > body_bottom:
+        if ln.size < 0.93 * body_size and ln.top > body_bottom:  # UN footnotes: 9pt on 10pt
             notes.append(ln)
         else:
             body.append(ln)
@@ -423,7 +424,9 @@ def _mode(values: list[float], default: float) -> float:
     return Counter(round(v) for v in values).most_common(1)[0][0]
 
 
-def _blocks(pages: list[list[_Line]], body_size: float, title: str) -> list[str]:
+def _blocks(pages: list[list[_Line]], body_size: float, title: str) -> tuple[list[str], list[str]]:
+    """Return (blocks, masthead lines): what precedes the title on page 1 is the UN masthead
+    ("General Assembly", "Distr.: Limited", date), kept out of the text."""
     body_lines = [ln for p in pages for ln in p if abs(ln.size - body_size) < 0.6]
     left = _mode([ln.x0 for ln in body_lines], 72.0)
     right = _mode([ln.x1 for ln in body_lines], 520.0)
@@ -466,7 +469,11 @@ def _blocks(pages: list[list[_Line]], body_size: float, title: str) -> list[str]
             if title_idx:
                 break
 
+    masthead: list[str] = []
     for i, ln in enumerate(flat):
+        if title_idx and i < min(title_idx):
+            masthead.append(ln.text)
+            continue
         same_page = prev is not None and prev.page == ln.page
         gap = (ln.bottom - prev.bottom) if same_page else 0.0
         big_gap = same_page and gap > 1.35 * leading + 0.5 * abs(ln.size - prev.size)
@@ -517,7 +524,7 @@ def _blocks(pages: list[list[_Line]], body_size: float, title: str) -> list[str]
             for nxt in blk["lines"][1:]:
                 text = join_lines(text, nxt, vocab)
             out.append(text)
-    return out
+    return out, masthead
 
 
 def _notes(note_lines: list[_Line], vocab: Vocabulary) -> list[str]:
@@ -541,8 +548,24 @@ def _notes(note_lines: list[_Line], vocab: Vocabulary) -> list[str]:
 # --- entry point --------------------------------------------------------------------
 
 
-def pdf_to_text(path: Path) -> tuple[str, str, str, str]:
-    """Return (text, symbol from running header, PDF title, PDF language)."""
+def _masthead_date(lines: list[str]) -> str:
+    from datetime import datetime
+
+    for line in lines:
+        m = re.search(r"\b(\d{1,2} [A-Z][a-z]+ \d{4})\b", line)
+        if m:
+            try:
+                return datetime.strptime(m.group(1), "%d %B %Y").date().isoformat()
+            except ValueError:
+                continue
+        m = re.search(r"\b(\d{4}-\d{2}-\d{2})\b", line)
+        if m:
+            return m.group(1)
+    return ""
+
+
+def pdf_to_text(path: Path) -> tuple[str, dict[str, str]]:
+    """Return (text, facts): facts may hold symbol (running header), title, language, date."""
     _check_file(path)
     password, title, lang = _pdf_info(path)
     try:
@@ -571,7 +594,7 @@ def pdf_to_text(path: Path) -> tuple[str, str, str, str]:
         b, n = _split_footnotes(p, body_size)
         body_pages.append(b)
         note_lines.extend(n)
-    blocks = _blocks(body_pages, body_size, title)
+    blocks, masthead = _blocks(body_pages, body_size, title)
     if not blocks:
         raise LoadError(path, "empty document: only page headers and footers, no body text")
     vocab = Vocabulary([ln.text for p in body_pages for ln in p])
@@ -579,11 +602,13 @@ def pdf_to_text(path: Path) -> tuple[str, str, str, str]:
     text = "\n\n".join(blocks)
     if notes:
         text += "\n\n## Notes\n\n" + "\n\n".join(notes)
-    return text + "\n", symbol, title, lang
+    facts = {"symbol": symbol, "title": title, "language": lang, "date": _masthead_date(masthead)}
+    return text + "\n", facts
 
 
 def load(path: Path, meta: DocumentMeta) -> Document:
     path = Path(path)
-    text, symbol, title, lang = pdf_to_text(path)
-    meta = improve_meta(meta, path, title=title, symbol=symbol, language=lang)
+    text, facts = pdf_to_text(path)
+    meta = improve_meta(meta, path, title=facts["title"], symbol=facts["symbol"],
+                        language=facts["language"], date=facts["date"])
     return Document(meta=meta, text=text)

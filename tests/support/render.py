@@ -346,11 +346,22 @@ def render_un_pdf(md_path: Path, out: Path, symbol: str = "A/AC.291/L.15",
             "hyphenated": lay.hyphenated}
 
 
+def _un_date(value) -> str:
+    """UN mastheads print dates as "7 August 2024"."""
+    from datetime import date
+
+    try:
+        d = value if isinstance(value, date) else date.fromisoformat(str(value))
+    except ValueError:
+        return "7 August 2024"
+    return f"{d.day} {d.strftime('%B')} {d.year}"
+
+
 def first_page_masthead(lay: _UNLayout, symbol: str, title: str, meta: dict) -> None:
     page = lay.pages[0]
     page.append(("text", LEFT, PAGE_H - 70, "Helvetica-Bold", 16, "General Assembly", "l"))
     y = PAGE_H - 96
-    for text in ("Distr.: Limited", str(meta.get("date") or "7 August 2024"), "", "Original: English"):
+    for text in ("Distr.: Limited", _un_date(meta.get("date")), "", "Original: English"):
         if text:
             page.append(("text", RIGHT, y, "Times-Roman", BODY, text, "r"))
         y -= LEAD

@@ -1,0 +1,42 @@
+# Two entry points (see README): `make app` and `make test`. Both set up what they need.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+# The development corpus sits beside the repository; otherwise use downloaded official texts.
+CORPUS  ?= $(shell [ -d ../shared/corpus ] && cd ../shared/corpus && pwd || echo corpus/documents)
+export RAG_CORPUS_DIR ?= $(CORPUS)
+export GRADIO_ANALYTICS_ENABLED := False
+export ANONYMIZED_TELEMETRY := False
+export HF_HUB_OFFLINE := 1
+
+.PHONY: setup app test test-fast eval chromium clean
+
+$(BIN)/rag: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(BIN)/rag
+
+setup: $(BIN)/rag
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+app: setup
+	$(BIN)/python app.py
+
+# Evaluation gate first (fails below eval/thresholds.toml), then the test suite.
+test: setup chromium
+	@[ -d "$(RAG_CORPUS_DIR)" ] || (echo "corpus not found: $(RAG_CORPUS_DIR)"; exit 1)
+	RAG_INDEX_DIR=$${RAG_INDEX_DIR:-$$(mktemp -d)/index} $(BIN)/rag eval --check --out artifacts/eval
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not e2e and not slow"
+
+eval: setup
+	$(BIN)/rag eval --out eval/reports/latest
+
+clean:
+	rm -rf $(VENV) data artifacts
