@@ -70,7 +70,10 @@ class TreatyQA:
         mode = mode or self.settings.answer.mode
         t1 = time.perf_counter()
         answer: Answer | None = None
-        if mode == "llm":
+        if query.unindexed:
+            answer = self.extractive.refuse(question, passages)
+            yield answer.answer
+        elif mode == "llm":
             llm = self.llm()
             for item in llm.stream(question, passages, _history(conversation)):
                 if isinstance(item, Answer):

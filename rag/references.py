@@ -114,6 +114,18 @@ def find_documents(question: str, metas: dict[str, DocumentMeta]) -> list[Docume
     return sorted(found, key=lambda d: d.span)
 
 
+def find_unindexed(question: str, metas: dict[str, DocumentMeta]) -> list[str]:
+    """Documents the product knows by name (ALIASES) that are named but not in the index."""
+    q = question.lower()
+    missing = []
+    for doc_id, names in ALIASES.items():
+        if doc_id in metas:
+            continue
+        if any(re.search(r"(?<![a-z0-9])" + re.escape(n) + r"(?![a-z0-9])", q) for n in names):
+            missing.append(doc_id)
+    return missing
+
+
 def _parts(rest: str) -> list[str]:
     parts = re.findall(r"\(\s*([0-9a-z]{1,4})\s*\)", rest, re.I)
     m = re.search(r"(?:paragraph|para\.?|§)\s*(\d{1,2})", rest, re.I)

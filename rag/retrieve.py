@@ -16,7 +16,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from .expansion import expand
 from .index.service import Index
 from .model import Chunk, Filters, Passage, Turn
-from .references import QuestionRefs, Reference, parse_references
+from .references import QuestionRefs, Reference, find_unindexed, parse_references
 from .settings import Settings
 
 _FOLLOW_UP = re.compile(
@@ -40,6 +40,7 @@ class Query:
     assumed_document: str | None = None
     notices: list[str] = field(default_factory=list)
     follow_up: bool = False
+    unindexed: list[str] = field(default_factory=list)  # named documents that are not indexed
 
 
 class Retriever:
@@ -70,9 +71,16 @@ class Retriever:
                 c = prev.answer.citations[0] if prev.answer.citations else None
                 if c and c.article:
                     refs.references.append(Reference(article=c.article, doc_id=c.doc_id))
-        return Query(question=question, search_text=search_text,
-                     expansion=expand(search_text) if self.settings.retrieval.expand_queries else "",
-                     refs=refs, doc_scope=scope, follow_up=follow)
+        query = Query(question=question, search_text=search_text,
+                      expansion=expand(search_text) if self.settings.retrieval.expand_queries else "",
+                      refs=refs, doc_scope=scope, follow_up=follow)
+        if not refs.doc_ids:
+            query.unindexed = find_unindexed(question, metas)
+            for doc_id in query.unindexed:
+                query.notices.append(
+                    f"The question names a document that is not in the index ({doc_id}); "
+                    "add it with `rag corpus download` and `rag ingest`, or upload it.")
+        return query
 
     @staticmethod
     def _is_follow_up(question: str, refs: QuestionRefs) -> bool:
@@ -90,6 +98,8 @@ class Retriever:
         timings = timings if timings is not None else {}
         t0 = time.perf_counter()
         passages: list[Passage] = []
+        if query.unindexed:
+            query.refs.references = []  # "Article 40 of <missing document>" must not hit another treaty
         if cfg.explicit_references and query.refs.references:
             passages += self._lookup(query, filters)
         timings["lookup"] = time.perf_counter() - t0

@@ -27,6 +27,7 @@ _DIVISION = re.compile(
 )
 _PREAMBLE = re.compile(r"^(?:Preamble|PREAMBLE)\s*$")
 _PARA = re.compile(r"^\s*(\d{1,3})\.(?:\s+|$|(?=[A-Z\u201c\"']))")
+_L_AS_ONE = re.compile(r"^\s*(l)\.\s+(?=[A-Z])")  # OCR artefact: "l." for "1." (UNCAC art. 66)
 _POINT = re.compile(r"^\s*\(?([a-z]{1,2}|[ivxlc]{1,6})\)\s*(?=\S)")
 _DASH = re.compile(r"^\s*[\u2013\u2014\u2022-]\s+")
 _RUN_ON_PARA = re.compile(r"(?<=[.;:])\s+(\d{1,3})\.\s+(?=[A-Z\u201c\"'])")
@@ -76,7 +77,7 @@ def _is_titleish(line: _Line) -> bool:
     """A short line that reads like a heading's title rather than body text."""
     t = line.text
     return (
-        0 < len(t) <= 160
+        0 < len(t) <= 250
         and line.level == 0
         and not t.endswith((".", ";", ":", ","))
         and not _PARA.match(t)
@@ -213,7 +214,7 @@ def _parse_treaty(lines: list[_Line], b: _Builder, root: Provision) -> None:
             rank = DIVISION_RANK[kind]
             num = dm.group("num")
             title = (dm.group("title") or "").strip() or None
-            if title is None and i + 1 < len(lines) and _is_titleish(lines[i + 1]) and lines[i + 1].text.isupper():
+            if title is None and i + 1 < len(lines) and _is_titleish(lines[i + 1]) and len(lines[i + 1].text) <= 120:
                 title = lines[i + 1].text.strip()
                 consumed.add(i + 1)
             while divisions and divisions[-1][0] >= rank:
@@ -247,9 +248,9 @@ def _parse_treaty(lines: list[_Line], b: _Builder, root: Provision) -> None:
         # Inside an article: paragraphs, points, dashes, plain text.
         segments = _split_run_on(line, para)
         for seg_start, seg_end, seg_text in segments:
-            pm = _PARA.match(seg_text)
-            if pm and _plausible_para(int(pm.group(1)), para, article, b):
-                num = pm.group(1)
+            pm = _PARA.match(seg_text) or (_L_AS_ONE.match(seg_text) if para is None else None)
+            if pm and _plausible_para(int(pm.group(1).replace("l", "1")), para, article, b):
+                num = pm.group(1).replace("l", "1")
                 para = b.add(pid=f"{article.id}/para_{num}", kind="paragraph", start=seg_start,
                              parent=article, number=num, label=art_label(article, num),
                              chapter=article.chapter, article=article.number,

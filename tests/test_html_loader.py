@@ -12,9 +12,9 @@ from rag.model import DocumentMeta
 from rag.settings import Settings
 from rag.structure import parse_document
 from support.compare import count, differences
-from support.render import render_html
+from support.render import dev_corpus, render_html
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = dev_corpus()
 CASES = [
     ("untoc", 41),
     ("budapest-convention", 48),
@@ -30,7 +30,7 @@ def settings() -> Settings:
 def _source(doc_id: str) -> Path:
     path = CORPUS / f"{doc_id}.md"
     if not path.is_file():
-        pytest.skip(f"development corpus not found at {CORPUS}")
+        pytest.skip(f"development corpus not found at {CORPUS} (set RAG_CORPUS_DIR)")
     return path
 
 

@@ -20,11 +20,9 @@ from rag.model import Document, DocumentMeta
 from rag.settings import Settings
 from rag.structure import parse_document
 from support.compare import count, differences
-from support.render import render_encrypted_pdf, render_image_only_pdf, render_un_pdf
+from support.render import dev_corpus, render_encrypted_pdf, render_image_only_pdf, render_un_pdf
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-if not CORPUS.is_dir():
-    CORPUS = Path("/work/shared/corpus")
+CORPUS = dev_corpus()
 
 # (corpus id, symbol, job number, articles the README lists)
 CASES = [
@@ -60,7 +58,7 @@ def rendered(tmp_path_factory, settings):
 def _require_corpus(doc_id: str) -> Path:
     path = CORPUS / f"{doc_id}.md"
     if not path.is_file():
-        pytest.skip(f"development corpus not found at {CORPUS}")
+        pytest.skip(f"development corpus not found at {CORPUS} (set RAG_CORPUS_DIR)")
     return path
 
 

@@ -78,7 +78,7 @@ class ExtractiveAnswerer:
             return
         emb = self.index.embedder
         q = np.array(q_emb if q_emb is not None else emb.embed_query(question))
-        vecs = np.array(emb.embed([s.text for s in sentences]))
+        vecs = np.array(emb.embed_cached([s.text for s in sentences]))
         cos = vecs @ q
         q_terms = set(tokenize(question))
         for s, c in zip(sentences, cos):
@@ -183,6 +183,9 @@ class ExtractiveAnswerer:
         related = self._related(passages, used)
         return Answer(question=question, answer="\n".join(lines), citations=list(citations.values()),
                       related=related, assumed_document=assumed_document, mode="extractive")
+
+    def refuse(self, question: str, passages: list[Passage]) -> Answer:
+        return self._refusal(question, passages, 0.0)
 
     def _refusal(self, question: str, passages: list[Passage], best: float) -> Answer:
         related = self._related(passages, set())

@@ -578,7 +578,13 @@ def pdf_to_text(path: Path) -> tuple[str, dict[str, str]]:
             raise LoadError(path, "encrypted PDF: remove the password and try again") from exc
         raise LoadError(path, f"damaged PDF, cannot be read ({type(exc).__name__}: {exc}): download it again") from exc
 
-    if not any(pages):
+    n_chars = sum(len(c) for c in page_chars)
+    unmapped = sum(1 for chars in page_chars for c in chars if c["text"].startswith("(cid:"))
+    if n_chars and unmapped > 0.2 * n_chars:
+        raise LoadError(path, "the PDF's fonts have no character map, so its text cannot be read: "
+                              "export it again from the source or OCR it")
+    visible = sum(len(ln.text) for p in pages for ln in p)
+    if not any(pages) or (images >= len(pages) / 2 and visible < 30 * len(pages)):
         if images:
             raise LoadError(path, "scanned PDF without a text layer: OCR it first")
         raise LoadError(path, "empty document: the PDF contains no text")

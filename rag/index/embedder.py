@@ -35,6 +35,7 @@ class Embedder:
     def __init__(self, settings: EmbeddingSettings):
         self.settings = settings
         self._model = None
+        self._memo: dict[str, list[float]] = {}
 
     @property
     def model(self):
@@ -74,7 +75,17 @@ class Embedder:
         return vecs.tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embed([text])[0]
+        return self.embed_cached([text])[0]
+
+    def embed_cached(self, texts: list[str]) -> list[list[float]]:
+        """Embeddings memoised by text: answer sentences and repeated questions recur a lot."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if missing:
+            for t, v in zip(missing, self.embed(missing)):
+                self._memo[t] = v
+            while len(self._memo) > 50_000:
+                self._memo.pop(next(iter(self._memo)))
+        return [self._memo[t] for t in texts]
 
 
 class LlamaIndexEmbedding(BaseEmbedding):

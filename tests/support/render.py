@@ -18,6 +18,14 @@ from pathlib import Path
 
 import yaml
 
+def dev_corpus() -> Path:
+    """The development corpus: $RAG_CORPUS_DIR, else ../shared/corpus beside the repository."""
+    import os
+
+    env = os.environ.get("RAG_CORPUS_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "corpus"
+
+
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
 _DIV = re.compile(r"^(Chapter|Section|Title|Part)\s+([IVXLC]+|\d+)\.?\s*(.*)$")
 _ART = re.compile(r"^(Article\s+\d+\w*)\.?\s*(.*)$")
@@ -128,6 +136,7 @@ class _Line:
     size: float = BODY
     centered: bool = False
     notes: list[int] = field(default_factory=list)  # footnote numbers referenced on this line
+    tabbed: bool = False  # first word is a paragraph marker drawn before a tab stop
 
 
 class _UNLayout:
@@ -301,7 +310,7 @@ def render_un_pdf(md_path: Path, out: Path, symbol: str = "A/AC.291/L.15",
             lines[0].words.insert(0, [(el.marker, "r")])
             lines[0].x = marker_line_x
             lines[0].width = RIGHT - marker_line_x
-            lines[0].tabbed = True  # type: ignore[attr-defined]
+            lines[0].tabbed = True
         else:
             lines = lay.wrap(words, LEFT + TAB, LEFT)
         for n in notes_here:
@@ -406,7 +415,7 @@ def _draw_furniture(canvas, pno: int, total: int, symbol: str, job: str, title: 
 def _draw_line(canvas, lay: _UNLayout, line: _Line, y: float) -> None:
     words = list(line.words)
     x = line.x
-    if getattr(line, "tabbed", False):  # marker, then the text at the tab stop
+    if line.tabbed:  # marker, then the text at the tab stop
         marker = words.pop(0)
         canvas.setFont(FONTS["r"], line.size)
         canvas.drawString(x, y, marker[0][0])

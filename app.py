@@ -1,0 +1,29 @@
+"""Treaty Q&A web app: `python app.py` or `rag serve`.
+
+Host and port come from settings (RAG_APP__HOST / RAG_APP__PORT; default 127.0.0.1:7860);
+set RAG_APP__USERNAME and RAG_APP__PASSWORD to require a login.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+def main() -> None:
+    from rag.api import TreatyQA
+    from rag.settings import Settings
+    from rag.ui import build_app, ensure_index, launch_kwargs, warm_up
+
+    settings = Settings()
+    qa = TreatyQA(settings)
+    ensure_index(qa)
+    warm_up(qa)
+    demo = build_app(qa)
+    demo.queue(default_concurrency_limit=4, max_size=64)
+    demo.launch(**launch_kwargs(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""Gradio callbacks: each takes component values, calls rag.api.TreatyQA, returns renderings.
+
+No retrieval or answering logic lives here; the one TreatyQA is shared by all sessions and
+everything per-user (conversation, last answer, open article) arrives as gr.State values.
+"""
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from ..api import QuestionError, TreatyQA
+from ..model import Answer, DocType, Filters, Turn
+from . import render
+from .uploads import UploadError, check_upload, discard, store_upload
+
+log = logging.getLogger("rag.ui")
+
+EVIDENCE_TAB, SOURCE_TAB = "evidence", "source"
+
+
+def _user(text: str) -> dict:
+    return {"role": "user", "content": render.question_html(text)}
+
+
+def _assistant(html_text: str) -> dict:
+    return {"role": "assistant", "content": html_text}
+
+
+class Handlers:
+    def __init__(self, qa: TreatyQA):
+        self.qa = qa
+        self.export_dir = Path(tempfile.gettempdir()) / "rag-app-exports"
+
+    # -- scope -----------------------------------------------------------------------
+    def filters(self, doc_ids: list[str] | None, doc_types: list[str] | None) -> Filters | None:
+        known = set(self.qa.index.documents)
+        ids = [d for d in (doc_ids or []) if d in known]
+        types = [DocType(t) for t in (doc_types or []) if t in {x.value for x in DocType}]
+        return Filters(doc_ids=ids, doc_types=types) if (ids or types) else None
+
+    def mode_choices(self) -> list[tuple[str, str]]:
+        choices = [("Extractive: quotes the provisions", "extractive")]
+        if self.qa.settings.llm.configured:
+            choices.append((f"LLM: {self.qa.settings.llm.model}", "llm"))
+        return choices
+
+    # -- asking ----------------------------------------------------------------------
+    def ask(self, question: str, chat: list[dict] | None, conversation: list[Turn] | None,
+            doc_ids: list[str] | None, doc_types: list[str] | None, mode: str | None):
+        """Generator: streams the answer into the chat, then shows evidence and export.
+
+        Outputs: chat, question box, conversation, last answer, evidence, export file,
+        export markdown, side tabs.
+        """
+        chat = list(chat or [])
+        conversation = list(conversation or [])
+        keep = gr.update()
+        try:
+            q = self.qa.check_question(question)
+        except QuestionError as exc:
+            chat.append(_assistant(render.message_html(str(exc))))
+            yield chat, keep, conversation, keep, keep, keep, keep, keep
+            return
+        chat.append(_user(q))
+        chat.append(_assistant(render.streaming_html("Searching the texts…")))
+        yield chat, "", conversation, keep, keep, keep, keep, keep
+        streamed = ""
+        answer: Answer | None = None
+        try:
+            for item in self.qa.stream(q, conversation, self.filters(doc_ids, doc_types), mode or None):
+                if isinstance(item, Answer):
+                    answer = item
+                else:
+                    streamed += item
+                    chat[-1] = _assistant(render.streaming_html(streamed))
+                    yield chat, keep, conversation, keep, keep, keep, keep, keep
+        except QuestionError as exc:
+            chat[-1] = _assistant(render.message_html(str(exc)))
+            yield chat, keep, conversation, keep, keep, keep, keep, keep
+            return
+        except Exception as exc:  # noqa: BLE001 - a failed answer must not kill the session
+            log.error("answer failed: %s", traceback.format_exc())
+            chat[-1] = _assistant(render.message_html(f"The answer failed: {exc}. Try again or rephrase."))
+            yield chat, keep, conversation, keep, keep, keep, keep, keep
+            return
+        assert answer is not None
+        chat[-1] = _assistant(render.answer_html(answer))  # the final Answer replaces the stream
+        conversation.append(Turn.from_answer(answer))
+        md = render.markdown_export(answer)
+        yield (chat, keep, conversation, answer, render.evidence_html(answer), self._export_file(answer, md), md,
+               gr.Tabs(selected=EVIDENCE_TAB))
+
+    def _export_file(self, answer: Answer, md: str) -> str:
+        self.export_dir.mkdir(parents=True, exist_ok=True)
+        from .uploads import safe_stem
+
+        path = self.export_dir / f"answer-{safe_stem(answer.question)[:40]}-{time.time_ns()}.md"
+        path.write_text(md, encoding="utf-8")
+        return str(path)
+
+    def clear(self):
+        """Outputs: chat, question box, conversation, last answer, evidence, export file, export md."""
+        return [], "", [], None, render.evidence_html(None), None, ""
+
+    def example(self, evt: gr.SelectData) -> str:
+        value = evt.value
+        return value.get("text", "") if isinstance(value, dict) else str(value or "")
+
+    # -- reading the source ----------------------------------------------------------
+    def open_article(self, provision_id: str | None):
+        """Outputs: reader, current article id, previous button, next button, side tabs."""
+        article = self.qa.article_of(provision_id) if provision_id else None
+        if article is None:
+            msg = render.message_html(f"Provision {provision_id!r} is not in the index." if provision_id
+                                      else "No provision chosen.")
+            return msg, None, gr.update(interactive=False), gr.update(interactive=False), gr.Tabs(selected=SOURCE_TAB)
+        cited = self.qa.index.provision(provision_id)
+        meta = self.qa.index.documents.get(article.doc_id)
+        prev_id, next_id = self.qa.neighbours(article.id)
+        return (render.article_html(article, meta, cited), article.id,
+                gr.update(interactive=prev_id is not None), gr.update(interactive=next_id is not None),
+                gr.Tabs(selected=SOURCE_TAB))
+
+    def open_clicked(self, evt: gr.EventData):
+        pid = getattr(evt, "_data", None) or {}
+        return self.open_article(pid.get("pid") if isinstance(pid, dict) else None)
+
+    def move(self, current: str | None, step: int):
+        if not current:
+            return self.open_article(None)
+        prev_id, next_id = self.qa.neighbours(current)
+        target = prev_id if step < 0 else next_id
+        return self.open_article(target or current)
+
+    def previous(self, current: str | None):
+        return self.move(current, -1)
+
+    def next(self, current: str | None):
+        return self.move(current, +1)
+
+    def toc(self, doc_id: str | None) -> str:
+        meta = self.qa.index.documents.get(doc_id or "")
+        return render.toc_html(meta, self.qa.table_of_contents(doc_id) if meta else [])
+
+    # -- documents -------------------------------------------------------------------
+    def documents(self):
+        """Outputs: scope documents dropdown, reader documents dropdown."""
+        choices = render.doc_choices(self.qa.index.documents)
+        return gr.update(choices=choices), gr.update(choices=choices)
+
+    def examples(self) -> list[str]:
+        docs = self.qa.index.documents
+        return render.example_questions(docs, {d: self.qa.table_of_contents(d) for d in docs})
+
+    def upload(self, files: list[str] | None, progress=gr.Progress()):
+        """Check, store and ingest uploaded files. Outputs: results, scope docs, reader docs."""
+        settings = self.qa.settings.app
+        rows: list[dict[str, Any]] = []
+        stored: dict[str, tuple[str, Path]] = {}  # stored path -> (shown name, path)
+        for f in files or []:
+            tmp = Path(f if isinstance(f, str) else getattr(f, "name", str(f)))
+            name = tmp.name
+            try:
+                check_upload(tmp, name, settings.max_upload_mb)
+                target = store_upload(tmp, name, settings.upload_dir)
+            except UploadError as exc:
+                rows.append({"name": name, "status": "rejected", "error": str(exc)})
+                continue
+            except OSError as exc:
+                rows.append({"name": name, "status": "rejected", "error": f"could not store the file: {exc}"})
+                continue
+            stored[str(target)] = (name, target)
+        if not files:
+            rows.append({"name": "", "status": "nothing to add", "error": "Choose one or more files first."})
+        if stored:
+            progress(0, desc="Indexing…")
+
+            def report(msg: str, done: int, total: int) -> None:
+                progress((done, max(total, 1)), desc=f"Indexing {msg}", unit="files")
+
+            report_ = self.qa.ingest([p for _, p in stored.values()], progress=report, prune=False)
+            for r in report_.results:
+                name, path = stored.get(r.path, (Path(r.path).name, Path(r.path)))
+                detail = f"{r.provisions} provisions, {r.chunks} chunks" if r.status != "failed" else ""
+                rows.append({"name": name, "status": r.status, "doc_id": r.doc_id, "error": r.error,
+                             "detail": detail})
+                if r.status == "failed":
+                    discard(path, settings.upload_dir)
+        scope, reader = self.documents()
+        return render.ingest_results_html(rows), scope, reader
