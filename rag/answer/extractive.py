@@ -11,14 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..index.chunker import clean_text
+from ..index.chunker import clean_text, sentence_spans
 from ..index.lexical import tokenize
 from ..index.service import Index
 from ..model import Answer, Citation, DocType, Passage, Provision
 from ..settings import Settings
 
 NOT_ADDRESSED = "The texts do not address this question."
-_SENT = re.compile(r"(?<=[.;:!?])\s+(?=[A-Z\u201c\"'(]|\d+\.\s)|\n+")
 _COVERAGE = re.compile(
     r"^\s*(?:does|do|is|are|can|will|would|could)\b(?P<pre>.*?)\b(?:articles?|art\.?)\s*(?P<art>\d{1,3})\S*"
     r"(?P<mid>.*?)\b(?:cover|covers|address|addresses|include|includes|deal with|deals with|apply to|applies to|"
@@ -56,15 +55,8 @@ class ExtractiveAnswerer:
             target = self.index.provision(p.target) if p.target else None
             if target is not None:  # only the named provision, even if its chunk is larger
                 lo, hi = max(lo, target.start), min(hi, target.end)
-            start = lo
-            for piece in _SENT.split(text[lo:hi]):
-                s_start = text.find(piece, start) if piece else -1
-                if s_start < 0:
-                    continue
-                s_end = s_start + len(piece)
-                start = s_end
-                shown = clean_text(piece)
-                if len(re.findall(r"[A-Za-z]{2,}", shown)) < 4 or shown in seen:
+            for s_start, s_end, shown in sentence_spans(text, lo, hi):
+                if shown in seen:
                     continue
                 prov = parsed.deepest_at(s_start, s_end) or self.index.provision(p.chunk.provision_id)
                 if prov is None:
@@ -77,8 +69,8 @@ class ExtractiveAnswerer:
         if not sentences:
             return
         emb = self.index.embedder
-        q = np.array(q_emb if q_emb is not None else emb.embed_query(question))
-        vecs = np.array(emb.embed_cached([s.text for s in sentences]))
+        q = np.array(q_emb if q_emb is not None else emb.embed_query(question), dtype=np.float32)
+        vecs = self.index.sentence_vectors([s.text for s in sentences])
         cos = vecs @ q
         q_terms = set(tokenize(question))
         for s, c in zip(sentences, cos):

@@ -6,13 +6,11 @@ instructions" reads as a quotation. Validation (validate.py) is the second line.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 
 from rag.answer.validate import REFUSAL, split_sentences
 from rag.model import Passage
+from rag.tokens import count_tokens
 
 FENCE = '"""'
 TRUNCATION_MARK = " […]"
@@ -30,28 +28,6 @@ Rules:
 
 class PromptBudgetError(ValueError):
     """The passage budget cannot hold anything (misconfigured context_tokens)."""
-
-
-def _tiktoken_cache_dir() -> None:
-    """Point tiktoken at the encodings llama-index ships, so nothing is downloaded."""
-    if os.environ.get("TIKTOKEN_CACHE_DIR"):
-        return
-    import llama_index.core
-
-    bundled = Path(llama_index.core.__file__).parent / "_static" / "tiktoken_cache"
-    os.environ["TIKTOKEN_CACHE_DIR"] = str(bundled)
-
-
-@lru_cache(maxsize=1)
-def _encoding():
-    _tiktoken_cache_dir()
-    import tiktoken
-
-    return tiktoken.get_encoding("cl100k_base")
-
-
-def count_tokens(text: str) -> int:
-    return len(_encoding().encode(text, disallowed_special=()))
 
 
 @dataclass

@@ -235,6 +235,11 @@ def _run_product(spec: ConfigSpec, qa: TreatyQA, items: list[GoldItem], judge: O
 
     locator = Locator(qa.index.parsed)
     runs: dict[str, UnitRun] = {}
+    if items:  # load the model and caches first: latency is measured warm (cold start apart)
+        try:
+            qa.ask(items[0].units[0].question)
+        except QuestionError:
+            pass
     bar = tqdm(total=sum(len(i.units) for i in items), desc=f"eval {spec.name}", unit="q", disable=not progress)
     for item in items:
         history: list[Turn] = []
@@ -250,8 +255,10 @@ def _run_product(spec: ConfigSpec, qa: TreatyQA, items: list[GoldItem], judge: O
                 bar.update(1)
                 continue
             history.append(Turn.from_answer(answer))
-            ranked = [it for it in (locator.from_passage(p) for p in passages) if it is not None]
-            run.retrieved = [_item_json(it) for it in ranked[:TOP_K]]
+            # The first TOP_K passages, as the baseline gets TOP_K nodes; duplicates are dropped
+            # when scoring, so @10 may see fewer than 10 distinct units.
+            ranked = [it for it in (locator.from_passage(p) for p in passages[:TOP_K]) if it is not None]
+            run.retrieved = [_item_json(it) for it in ranked]
             run.timings = {k: float(v) for k, v in answer.timings.items()}
             if unit.gold:
                 run.metrics.update(retrieval_metrics(ranked, unit.gold, unit.match))
@@ -275,7 +282,8 @@ def _run_baseline(spec: ConfigSpec, baseline, items: list[GoldItem], progress: b
     for item in items:
         for unit in item.units:
             ranked, seconds = baseline.retrieve(unit.question)
-            run = UnitRun(retrieved=[_item_json(it) for it in ranked[:TOP_K]],
+            ranked = ranked[:TOP_K]
+            run = UnitRun(retrieved=[_item_json(it) for it in ranked],
                           timings={"retrieve": seconds, "total": seconds})
             if unit.gold:
                 run.metrics.update(retrieval_metrics(ranked, unit.gold, unit.match))

@@ -31,7 +31,12 @@ _MARKERS = re.compile(r"(?:\s*\[([^\[\]\n]{1,120})\])+\s*$")
 _ONE_MARKER = re.compile(r"\[([^\[\]\n]{1,120})\]")
 _BULLET = re.compile(r"^\s*(?:[-*•–]|\d{1,3}[.)])\s+")
 _VOICE = re.compile(r"^[^:]{1,80}\((?:commentary|submission)\) states:\s*", re.I)
-_NEGATION = {"not", "no", "never", "neither", "nor", "without", "cannot", "none", "nothing"}
+# Negated predicates ("shall not", "no one", "neither ... nor"), not every "not": "not less
+# than sixty days" and "without right" state no negative claim.
+_NEGATION = re.compile(
+    r"\b(?:shall|may|must|should|will|would|can|could|does|do|did|is|are|was|were|need|has|have)\s+not\b"
+    r"|\b(?:cannot|can't|won't|doesn't|don't|isn't|aren't|no one|nobody|nothing|never|neither|none)\b"
+    r"|^\W*no\b", re.I)
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
     "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
@@ -89,7 +94,8 @@ def numbers(text: str) -> set[int]:
 
 
 def negated(text: str) -> bool:
-    return bool(_NEGATION & set(tokens(text))) or "n't" in text.lower()
+    t = re.sub(r"^\W*(?:[a-z]|[ivx]+|\d+)[.)]\s*", "", normalise(text).strip())  # "(b) No child ..." -> "No child ..."
+    return bool(_NEGATION.search(t))
 
 
 def cited_sentences(text: str) -> list[str]:
@@ -280,6 +286,7 @@ class OfflineJudge:
         return [self._cache[t] for t in texts]
 
     def features(self, sentence: str, cited_text: str) -> Features:
+        sentence = _VOICE.sub("", sentence)
         s_tok, c_tok = tokens(sentence), tokens(cited_text)
         cands = cited_sentences(cited_text) or [cited_text]
         vecs = self._embed([sentence] + cands)
@@ -318,17 +325,16 @@ class OfflineJudge:
         self.threshold = fit(None)
         self.calibrated = True
         pred = [self.verdict_from(f).supported for f in feats]
-        loo = []
-        for i, f in enumerate(feats):
-            loo.append(self.verdict_from(f, fit(i) if i in free else self.threshold).supported)
+        loo_v = [self.verdict_from(f, fit(i) if i in free else self.threshold) for i, f in enumerate(feats)]
+        loo = [v.supported for v in loo_v]
         conf = {"supported/supported": 0, "supported/unsupported": 0, "unsupported/supported": 0,
                 "unsupported/unsupported": 0}  # label/judge
         mistakes = []
-        for lb, p, f in zip(labels, loo, feats):
-            conf[f"{'supported' if lb.supported else 'unsupported'}/{'supported' if p else 'unsupported'}"] += 1
-            if p != lb.supported:
+        for lb, v, f in zip(labels, loo_v, feats):
+            conf[f"{'supported' if lb.supported else 'unsupported'}/{'supported' if v.supported else 'unsupported'}"] += 1
+            if v.supported != lb.supported:
                 mistakes.append({"sentence": lb.sentence, "label": "supported" if lb.supported else "unsupported",
-                                 "judge": self.verdict_from(f).how, "cosine": round(f.cosine, 3), "note": lb.note})
+                                 "judge": v.how, "cosine": round(f.cosine, 3), "note": lb.note})
         self.agreement = Agreement(
             n=len(labels), threshold=self.threshold,
             accuracy=sum(p == y for p, y in zip(pred, truth)) / len(truth), kappa=cohen_kappa(truth, pred),

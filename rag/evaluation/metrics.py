@@ -121,18 +121,16 @@ class Locator:
         return best
 
     def from_passage(self, passage: Passage) -> RetrievedItem | None:
-        """A product passage: its named target (if any) within its chunk."""
+        """A product passage. A named target smaller than its chunk (a paragraph looked up
+        inside a whole-article chunk) is what was retrieved; a target larger than the
+        chunk (an article looked up as its paragraph chunks) leaves the chunk as it is."""
         c = passage.chunk
         start, end, pid = c.start, c.end, c.provision_id
         if passage.target:
             doc = self._doc(c.doc_id)
             target = doc[1].get(passage.target) if doc else None
-            if target is not None:
-                pid = target.id
-                if target.start < end and start < target.end:
-                    start, end = max(start, target.start), min(end, target.end)
-                else:
-                    start, end = target.start, target.end
+            if target is not None and start <= target.start and target.end <= end:
+                pid, start, end = target.id, target.start, target.end
         return self.locate(c.doc_id, start, end, pid, passage.score, c.id)
 
 

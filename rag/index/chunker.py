@@ -30,6 +30,29 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
+_ANSWER_SENTENCE = re.compile(r"(?<=[.;:!?])\s+(?=[A-Z\u201c\"'(]|\d+\.\s)|\n+")
+
+
+def sentence_spans(text: str, lo: int, hi: int) -> list[tuple[int, int, str]]:
+    """Quotable sentences of text[lo:hi]: (start, end, cleaned text); list items count as one.
+
+    Shared by the extractive answerer and ingestion (which pre-embeds them)."""
+    out: list[tuple[int, int, str]] = []
+    pos = lo
+    for piece in _ANSWER_SENTENCE.split(text[lo:hi]):
+        if not piece:
+            continue
+        start = text.find(piece, pos, hi)
+        if start < 0:
+            continue
+        end = start + len(piece)
+        pos = end
+        shown = clean_text(piece)
+        if len(re.findall(r"[A-Za-z]{2,}", shown)) >= 4:
+            out.append((start, end, shown))
+    return out
+
+
 def heading_for(parsed: ParsedDocument, prov: Provision) -> str:
     meta = parsed.document.meta
     if prov.article:

@@ -13,10 +13,10 @@ from typing import Callable
 
 from ..corpus.errors import LoadError
 from ..corpus.loaders import discover, load_document
-from ..model import Document
+from ..model import Document, content_hash
 from ..settings import Settings
 from ..structure import parse_document
-from .chunker import Chunker
+from .chunker import Chunker, sentence_spans
 from .embedder import Embedder
 from .registry import Registry
 from .store import VectorStore
@@ -156,7 +156,20 @@ class Ingestor:
         self.registry.commit_document(parsed, chunks)  # the commit point
         if stale:
             self.store.delete(stale)
+        self._embed_sentences(doc, chunks)
         return len(parsed.provisions), len(chunks), len(todo)
+
+    def _embed_sentences(self, doc: Document, chunks) -> None:
+        """Pre-embed the sentences answers quote, so answering never waits for the model."""
+        import numpy as np
+
+        texts = list(dict.fromkeys(s for c in chunks for _, _, s in sentence_spans(doc.text, c.start, c.end)))
+        hashes = [content_hash(t) for t in texts]
+        have = self.registry.vectors(hashes)
+        todo = [(h, t) for h, t in zip(hashes, texts) if h not in have]
+        if todo:
+            vecs = np.asarray(self.embedder.embed([t for _, t in todo]), dtype=np.float32)
+            self.registry.put_vectors([(h, v.tobytes()) for (h, _), v in zip(todo, vecs)])
 
     def remove(self, doc_id: str) -> bool:
         if self.registry.doc_hash(doc_id) is None and not self.store.ids_for(doc_id):

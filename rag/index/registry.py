@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS sentence_vectors (hash TEXT PRIMARY KEY, vec BLOB NOT NULL);
 """
 
 
@@ -98,6 +99,19 @@ class Registry:
         self.db.execute(
             "INSERT OR REPLACE INTO state(key, value) VALUES ('version', ?)", (json.dumps(time.time_ns()),)
         )
+
+    # -- sentence embeddings (answers score sentences; computing them at query time is slow)
+    def vectors(self, hashes: list[str]) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
+        for i in range(0, len(hashes), 500):
+            part = hashes[i:i + 500]
+            q = "SELECT hash, vec FROM sentence_vectors WHERE hash IN (%s)" % ",".join("?" * len(part))
+            out.update(self.db.execute(q, part).fetchall())
+        return out
+
+    def put_vectors(self, items: list[tuple[str, bytes]]) -> None:
+        with self._lock, self.db:
+            self.db.executemany("INSERT OR REPLACE INTO sentence_vectors(hash, vec) VALUES (?,?)", items)
 
     def close(self) -> None:
         self.db.close()

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 import threading
+
+import numpy as np
 from pathlib import Path
 
-from ..model import Chunk, DocumentMeta, ParsedDocument, Provision
+from ..model import Chunk, DocumentMeta, ParsedDocument, Provision, content_hash
 from ..settings import Settings
 from .embedder import Embedder
 from .ingest import Ingestor, IngestReport, ProgressFn
@@ -51,6 +53,7 @@ class Index:
         self._provisions: dict[str, Provision] = {}
         self._metas: dict[str, DocumentMeta] = {}
         self._definitions: dict[str, list[str]] = {}
+        self._sentence_memo: dict[str, np.ndarray] = {}
 
     @property
     def store(self) -> VectorStore:
@@ -131,6 +134,24 @@ class Index:
         out = [c for c in self.chunks.values() if c.doc_id == prov.doc_id
                and ((prov.start <= c.start and c.end <= prov.end) or (c.start <= prov.start and prov.end <= c.end))]
         return sorted(out, key=lambda c: c.start)
+
+    def sentence_vectors(self, texts: list[str]) -> "np.ndarray":
+        """Embeddings of answer sentences: memory, then the registry, then the model."""
+        memo = self._sentence_memo
+        missing = [t for t in dict.fromkeys(texts) if t not in memo]
+        if missing:
+            hashes = {t: content_hash(t) for t in missing}
+            stored = self.registry.vectors(list(hashes.values()))
+            todo = [t for t in missing if hashes[t] not in stored]
+            for t in missing:
+                if hashes[t] in stored:
+                    memo[t] = np.frombuffer(stored[hashes[t]], dtype=np.float32)
+            if todo:
+                vecs = np.asarray(self.embedder.embed(todo), dtype=np.float32)
+                for t, v in zip(todo, vecs):
+                    memo[t] = v
+                self.registry.put_vectors([(hashes[t], memo[t].tobytes()) for t in todo])
+        return np.stack([memo[t] for t in texts]) if texts else np.zeros((0, 384), dtype=np.float32)
 
     def is_empty(self) -> bool:
         return not self.documents

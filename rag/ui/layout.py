@@ -112,7 +112,7 @@ def build_app(qa: TreatyQA) -> gr.Blocks:
                 with gr.Row(elem_id="main-row", equal_height=False):
                     with gr.Column(scale=3, min_width=300, elem_id="chat-col"):
                         chatbot = gr.Chatbot(
-                            label="Conversation", elem_id="chat", height=520, examples=examples or None,
+                            label="Conversation", show_label=False, elem_id="chat", height=520, examples=examples or None,
                             placeholder="Ask about the indexed treaties, submissions and commentaries. "
                                         "Every answer cites the provisions it relies on.",
                             sanitize_html=True, render_markdown=True, feedback_options=None,
