@@ -47,7 +47,8 @@ _NUMBER_WORDS = {
 # "Article 25(2)", "Art. 3", "paragraph 2", "Arts. 20 and 21": references, not claims about numbers.
 _REFERENCE = re.compile(
     r"\b(?:articles?|arts?\.?|paragraphs?|paras?\.?|chapter|section)\s*\d+[a-z]?(?:\s*\(\s*\w+\s*\))*"
-    r"(?:\s*(?:,|and|or|to)\s*\d+[a-z]?(?:\s*\(\s*\w+\s*\))*)*", re.I)
+    r"(?:(?:\s*,\s*(?=\d+[a-z]?\s*(?:\(|,|and\b|or\b))|,?\s*(?:and|or|to)\s+)\d+[a-z]?(?:\s*\(\s*\w+\s*\))*)*",
+    re.I)
 
 
 class LabelError(ValueError):
