@@ -134,23 +134,33 @@ class Retriever:
             allowed = {cid for cid, c in chunks.items() if filters.admits(c.metadata)}
             if not allowed:
                 return []
-        text = query.search_text
-        lexical_text = f"{text} {query.expansion}".strip()
-        dense_text = f"{text} ({query.expansion})" if query.expansion else text
+        texts = [query.search_text]
         n = max(cfg.candidates, k)
+        lists: list[tuple[float, list[tuple[str, float]]]] = []
         dense: list[tuple[str, float]] = []
         lexical: list[tuple[str, float]] = []
-        if cfg.strategy in ("hybrid", "dense"):
-            dense = self.index.dense_search(dense_text, n, _where(filters))
-        if cfg.strategy in ("hybrid", "lexical"):
-            lexical = self.index.lexical.search(lexical_text, n, allowed)
-        definitions = self._definitions(text, allowed)
+        for text in texts:
+            text = self.index.lexical.correct(text, self.index.english_words)  # typos: "serius crime" -> "serious crime"
+            expansion = expand(text) if cfg.expand_queries else ""
+            if cfg.strategy in ("hybrid", "dense"):
+                d = self.index.dense_search(f"{text} ({expansion})" if expansion else text, n, _where(filters))
+                lists.append((cfg.dense_weight, d))
+                dense += d
+            if cfg.strategy in ("hybrid", "lexical"):
+                lx = self.index.lexical.search(f"{text} {expansion}".strip(), n, allowed)
+                lists.append((cfg.lexical_weight, lx))
+                lexical += lx
+            lists.append((2.0, self._definitions(text, allowed)))
         fused: dict[str, float] = {}
-        for weight, ranked in ((cfg.dense_weight, dense), (cfg.lexical_weight, lexical), (2.0, definitions)):
+        for weight, ranked in lists:
             for rank, (cid, _) in enumerate(ranked):
                 fused[cid] = fused.get(cid, 0.0) + weight / (cfg.rrf_k + rank + 1)
-        dense_s = dict(dense)
-        lex_s = dict(lexical)
+        dense_s: dict[str, float] = {}
+        for cid, v in dense:
+            dense_s[cid] = max(v, dense_s.get(cid, -1.0))
+        lex_s: dict[str, float] = {}
+        for cid, v in lexical:
+            lex_s[cid] = max(v, lex_s.get(cid, 0.0))
         order = sorted(fused, key=lambda c: -fused[c])[:k]
         return [Passage(chunk=chunks[c], score=fused[c], dense=dense_s.get(c), lexical=lex_s.get(c))
                 for c in order if c in chunks]

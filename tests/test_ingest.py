@@ -53,8 +53,10 @@ def statuses(report) -> dict[str, str]:
 def small(copy_corpus, settings_factory):
     docs = copy_corpus(SMALL)
     ix = Index(settings_factory())
-    report = ix.ingest([docs], progress=False)
+    calls: list[tuple[str, int, int]] = []
+    report = ix.ingest([docs], progress=lambda msg, done, total: calls.append((msg, done, total)))
     assert report.ok, report.summary()
+    assert calls[0][1:] == (0, 2) and calls[-1][1:] == (2, 2)  # progress reaches the end
     return docs, ix, report
 
 
@@ -117,21 +119,16 @@ def test_removing_an_article_drops_its_vectors_and_embeds_nothing(small):
 def test_deleting_a_file_removes_its_document(small):
     docs, ix, _ = small
     (docs / "b.md").unlink()
+    kept = ix.ingest([docs], progress=False, prune=False)
+    assert "removed" not in statuses(kept).values() and "iccpr-op1" in ix.documents  # without prune
     report = ix.ingest([docs], progress=False)
     removed = [r for r in report.results if r.status == "removed"]
     assert [(r.doc_id, Path(r.path).name) for r in removed] == [("iccpr-op1", "b.md")]
+    assert "1 removed" in report.summary()
     assert set(ix.documents) == {"eff-2024-01-ngo-redlines"}
     assert chroma_ids(ix, "iccpr-op1") == [] and registry_ids(ix, "iccpr-op1") == []
     assert ix.provision("iccpr-op1/art_1") is None
     assert_consistent(ix)
-
-
-def test_without_prune_a_deleted_file_stays_indexed(small):
-    docs, ix, _ = small
-    (docs / "b.md").unlink()
-    report = ix.ingest([docs], progress=False, prune=False)
-    assert "removed" not in statuses(report).values()
-    assert "iccpr-op1" in ix.documents
 
 
 @pytest.mark.xfail(strict=True, reason=(
@@ -161,62 +158,57 @@ def test_changing_a_documents_id_replaces_the_old_one(small):
     assert_consistent(ix)
 
 
-def test_bad_files_fail_alone_and_the_cli_exits_non_zero(copy_corpus, settings_factory, capsys):
-    docs = copy_corpus(SMALL)
+def test_bad_files_fail_alone_and_the_cli_exits_non_zero(small, capsys):
+    docs, ix, _ = small
     (docs / "empty.md").write_bytes(b"")
     (docs / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
     (docs / "broken.md").write_text("---\ntitle: [oops\n---\n### Article 1. X\n\nText.\n", encoding="utf-8")
-    settings = settings_factory()
-    rc = cli_main(["--index-dir", str(settings.index_dir), "ingest", "--quiet", str(docs)])
+    (docs / "c.md").write_text("---\nid: extra\ntitle: Extra treaty\n---\n### Article 1. Purpose\n\n"
+                               "The purpose of this extra treaty is to be ingested.\n", encoding="utf-8")
+    index_dir = str(ix.settings.index_dir)
+    rc = cli_main(["--index-dir", index_dir, "ingest", "--quiet", str(docs)])
     out = capsys.readouterr().out
     assert rc == 1
-    assert "3 failed" in out
+    assert "1 new" in out and "2 unchanged" in out and "3 failed" in out
     for name, reason in (("empty.md", "empty"), ("binary.txt", "binary"), ("broken.md", "YAML")):
         line = next(ln for ln in out.splitlines() if ln.startswith("FAILED") and name in ln)
         assert reason in line, line
-    ix = Index(settings)
-    assert set(ix.documents) == set(SMALL.values())
+    assert set(ix.documents) == set(SMALL.values()) | {"extra"}
     assert_consistent(ix)
-    # the good files are not touched again; the bad ones are still reported
-    rc = cli_main(["--index-dir", str(settings.index_dir), "ingest", "--quiet", "--json", str(docs)])
+    for name in ("empty.md", "binary.txt", "broken.md"):
+        (docs / name).unlink()
+    rc = cli_main(["--index-dir", index_dir, "ingest", "--quiet", str(docs)])
     out = capsys.readouterr().out
-    assert rc == 1 and "2 unchanged" in out and "0 embedded" in out
+    assert rc == 0 and "0 failed" in out and "0 embedded" in out
 
 
 def test_duplicate_ids_in_one_run(copy_corpus, settings_factory):
-    docs = copy_corpus({"a.md": "iccpr-op1", "b.md": "iccpr-op1"})
+    docs = copy_corpus({"a.md": "eff-2024-01-ngo-redlines", "b.md": "eff-2024-01-ngo-redlines"})
     ix = Index(settings_factory())
     report = ix.ingest([docs], progress=False)
     by_name = {Path(r.path).name: r for r in report.results}
     assert by_name["a.md"].status == "ingested"
     assert by_name["b.md"].status == "failed"
-    assert "iccpr-op1" in by_name["b.md"].error and "a.md" in by_name["b.md"].error
+    assert "eff-2024-01-ngo-redlines" in by_name["b.md"].error and "a.md" in by_name["b.md"].error
     assert not report.ok
     assert_consistent(ix)
 
 
 def test_duplicate_id_from_another_file_in_a_later_run(copy_corpus, settings_factory, tmp_path):
-    docs = copy_corpus({"a.md": "iccpr-op1"})
-    other = copy_corpus({"copy.md": "iccpr-op1"}, folder="other")
+    docs = copy_corpus({"a.md": "eff-2024-01-ngo-redlines"})
+    other = copy_corpus({"copy.md": "eff-2024-01-ngo-redlines"}, folder="other")
     ix = Index(settings_factory())
     assert ix.ingest([docs], progress=False).ok
     report = ix.ingest([other / "copy.md"], progress=False)
     (res,) = report.results
     assert res.status == "failed" and "already indexed from" in res.error and "a.md" in res.error
-    assert ix.registry.doc_path("iccpr-op1") == str(docs / "a.md")
+    assert ix.registry.doc_path("eff-2024-01-ngo-redlines") == str(docs / "a.md")
 
 
 def test_missing_path_is_reported(settings_factory, tmp_path):
     ix = Index(settings_factory())
     report = ix.ingest([tmp_path / "nowhere"], progress=False)
     assert [(r.status, r.error) for r in report.results] == [("failed", "path not found")]
-
-
-def test_progress_callback(copy_corpus, settings_factory):
-    docs = copy_corpus(SMALL)
-    calls = []
-    Index(settings_factory()).ingest([docs], progress=lambda msg, done, total: calls.append((msg, done, total)))
-    assert calls[0][1:] == (0, 2) and calls[-1][1:] == (2, 2)
 
 
 def test_uncommitted_vectors_are_never_visible(small, settings_factory):
@@ -258,7 +250,7 @@ def _committed(registry: Path) -> int:
 
 
 def test_killed_ingestion_recovers(copy_corpus, settings_factory):
-    docs = copy_corpus({"01.md": "eff-2024-01-ngo-redlines", "02.md": "budapest-convention", "03.md": "iccpr-op1"})
+    docs = copy_corpus({"01.md": "eff-2024-01-ngo-redlines", "02.md": "budapest-protocol-1", "03.md": "iccpr-op1"})
     settings = settings_factory()
     registry = Path(settings.index_dir) / "registry.sqlite"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
@@ -285,13 +277,13 @@ def test_killed_ingestion_recovers(copy_corpus, settings_factory):
     committed = set(ix.documents)
     assert "eff-2024-01-ngo-redlines" in committed and len(committed) < 3
     assert {c.doc_id for c in ix.chunks.values()} == committed
-    assert all(cid in ix.chunks for cid, _ in ix.dense_search("illegal access to a computer system", 10))
+    assert all(cid in ix.chunks for cid, _ in ix.dense_search("racist and xenophobic material", 10))
 
     report = ix.ingest([docs], progress=False)
     assert report.ok, report.summary()
     assert statuses(report)["01.md"] == "unchanged"
-    assert set(ix.documents) == {"eff-2024-01-ngo-redlines", "budapest-convention", "iccpr-op1"}
+    assert set(ix.documents) == {"eff-2024-01-ngo-redlines", "budapest-protocol-1", "iccpr-op1"}
     assert_consistent(ix)
-    top = [cid for cid, _ in ix.dense_search("access to a computer system without right", 3)]
-    assert any(cid.startswith("budapest-convention/art_2") for cid in top), top
-    assert ix.lexical.search("illegal access", 3)
+    top = [cid for cid, _ in ix.dense_search("distributing racist and xenophobic material through computer systems", 3)]
+    assert any(cid.startswith("budapest-protocol-1/art_3") for cid in top), top
+    assert [cid for cid, _ in ix.lexical.search("xenophobic", 3)]

@@ -36,10 +36,34 @@ class LexicalIndex:
     def __init__(self, chunks: list[Chunk]):
         self.ids = [c.id for c in chunks]
         self.doc_of = np.array([c.doc_id for c in chunks], dtype=object)
+        self.vocab = {w for c in chunks for w in re.findall(r"[a-z]+", c.text.lower())}
+        self._by_initial: dict[str, list[str]] = {}
+        for w in sorted(self.vocab):
+            if len(w) >= 4:
+                self._by_initial.setdefault(w[0], []).append(w)
         self.bm25 = bm25s.BM25()
         corpus = [tokenize(c.embed_text) or ["_empty_"] for c in chunks]
         if corpus:
             self.bm25.index(corpus, show_progress=False)
+
+    def correct(self, text: str, known: set[str] | frozenset[str] = frozenset()) -> str:
+        """Replace misspelt words by a close corpus word ("serius" -> "serious").
+
+        Only words that are neither in the corpus nor in `known` (ordinary English words,
+        e.g. the embedding model's vocabulary) are touched, so lay words stay as asked.
+        """
+        import difflib
+
+        def fix(m: re.Match) -> str:
+            word = m.group(0)
+            low = word.lower()
+            if len(low) < 5 or low in self.vocab or low in known:
+                return word
+            pool = [w for w in self._by_initial.get(low[0], ()) if abs(len(w) - len(low)) <= 2]
+            close = difflib.get_close_matches(low, pool, n=1, cutoff=0.85)
+            return close[0] if close else word
+
+        return re.sub(r"[A-Za-z]+", fix, text)
 
     def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score), best first; `allowed` restricts to those chunk ids."""

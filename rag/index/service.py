@@ -54,6 +54,7 @@ class Index:
         self._metas: dict[str, DocumentMeta] = {}
         self._definitions: dict[str, list[str]] = {}
         self._sentence_memo: dict[str, np.ndarray] = {}
+        self._english: frozenset[str] | None = None
 
     @property
     def store(self) -> VectorStore:
@@ -117,6 +118,17 @@ class Index:
         """Defined term (lower case) -> ids of the chunks that define it."""
         self.refresh()
         return self._definitions
+
+    @property
+    def english_words(self) -> frozenset[str]:
+        """Whole words of the embedding model's vocabulary: ordinary words, not typos."""
+        if self._english is None:
+            try:
+                vocab = self.embedder.model.tokenizer.get_vocab()
+                self._english = frozenset(w for w in vocab if w.isalpha())
+            except Exception:  # noqa: BLE001 - a model without a word vocabulary
+                self._english = frozenset()
+        return self._english
 
     def parsed(self, doc_id: str) -> ParsedDocument | None:
         self.refresh()

@@ -119,7 +119,7 @@ def upload(page, files: list[dict], expected_rows: int) -> list[dict]:
     page.set_input_files("#upload-files input[type=file]", files)
     # Gradio shows the chosen files once they are uploaded to its cache.
     page.wait_for_function(
-        "(n) => document.querySelectorAll('#upload-files tbody tr, #upload-files .file-preview tr').length >= n",
+        "(n) => document.querySelectorAll('#upload-files tr.file').length >= n",
         arg=len(files), timeout=30_000)
     page.click("#upload-btn")
     page.wait_for_function(
@@ -175,14 +175,14 @@ def test_cited_answer_evidence_reader_follow_up_and_export(page, screenshots):
     shot(page, screenshots, "02-answer-laptop")
 
     # Copy / export: the Markdown carries every cited provision.
+    page.click("#export button.label-wrap")
     md = page.locator("#export-md textarea").input_value()
     for lab in labels:
         assert f"**{lab}**" in md, (lab, md[:500])
-    href = page.locator("#download-btn a, a#download-btn").first.get_attribute("href")
-    assert href, "download button has no file"
-    with urllib.request.urlopen(urllib.parse.urljoin(page.url, href), timeout=10) as r:
-        downloaded = r.read().decode("utf-8")
-    assert downloaded == md
+    with page.expect_download() as dl:
+        page.click("#download-btn")
+    assert dl.value.suggested_filename.endswith(".md")
+    assert Path(dl.value.path()).read_text(encoding="utf-8") == md
 
     # Read the whole article, then the next and previous one.
     first.locator("button.open-article").click()
@@ -210,7 +210,7 @@ def test_cited_answer_evidence_reader_follow_up_and_export(page, screenshots):
     assert page.locator("#chat button.example").count() > 0
 
 
-def test_table_of_contents_opens_articles(page):
+def test_table_of_contents_opens_articles(page, corpus_files):
     side_tab(page, "source")
     page.click("#toc-doc input")
     page.click("#toc-doc li[role=option][aria-label='Lanzarote Convention (treaty)']")
@@ -220,7 +220,9 @@ def test_table_of_contents_opens_articles(page):
     assert any(re.match(r"Art\. 14\b", i) for i in items), items[:20]
     page.locator("#toc button.toc-item", has_text=re.compile(r"^Art\. 14\b")).first.click()
     title = wait_reader(page, r"Lanzarote Convention, Art\. 14\b")
-    assert "Lanzarote" in page.locator("#reader .reader-doc").inner_text(), title
+    front = corpus_files["lanzarote-convention"].read_text(encoding="utf-8")
+    doc_title = re.search(r'^title:\s*"?(.+?)"?\s*$', front, re.M).group(1)
+    assert doc_title in page.locator("#reader .reader-doc").inner_text(), title
     assert page.locator("#toc .toc-head").count() >= 1  # chapters shown as headings
 
 
@@ -282,7 +284,7 @@ def test_hostile_document_content_is_shown_as_text(page, screenshots, app):
                "buffer": HOSTILE_TREATY.encode("utf-8")}
     rows = upload(page, [hostile], 1)
     assert rows[0]["status"] == "ingested", rows
-    assert "<img" in rows[0]["name"]  # shown as text, not as an element
+    assert "onerror=alert(1)" in rows[0]["name"]  # shown as text, not as an element
     assert_no_script_ran(page)
     main_tab(page, "ask")
     ask(page, "Where shall each Party designate quokka sanctuaries?")

@@ -1,0 +1,206 @@
+"""`rag eval` end to end on a small real index: a few corpus files, a few gold questions.
+
+Why: the harness glues the product, two baselines, the judge and the report together;
+this checks that every configuration is asked the same questions, that conversations
+are asked with their history, that stored per-question metrics agree with what was
+retrieved, that the report and plots are written, and that --check fails by name.
+No quality numbers are asserted here: those live in eval/thresholds.toml.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from rag.evaluation import EvalError, run_evaluation
+from rag.evaluation.cli import run as cli_run
+from rag.evaluation.gold import load_many
+from rag.evaluation.harness import DEFAULT_QUESTIONS, RETRIEVAL_NAMES
+from rag.index.service import Index
+from rag.settings import Settings
+
+DOCS = ["budapest-convention", "crc-opsc", "iccpr-op1", "eff-2024-01-ngo-redlines"]
+
+
+def corpus_dir() -> Path:
+    env = os.environ.get("RAG_CORPUS_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+@pytest.fixture(scope="session")
+def small_index(tmp_path_factory) -> Settings:
+    corpus = corpus_dir()
+    assert corpus.is_dir(), f"development corpus not found at {corpus}; set RAG_CORPUS_DIR"
+    settings = Settings(index_dir=tmp_path_factory.mktemp("eval_index"), corpus_dir=corpus)
+    report = Index(settings).ingest([corpus / f"{d}.md" for d in DOCS], progress=False, prune=False)
+    assert report.ok, report.summary()
+    return settings
+
+
+def _subset(tmp: Path) -> list[Path]:
+    """Real gold questions about the indexed documents: per split a lookup, a lay question,
+    an unanswerable one, and (dev) a conversation."""
+    out = []
+    for src in DEFAULT_QUESTIONS:
+        picked, kinds = [], set()
+        for line in src.read_text(encoding="utf-8").splitlines():
+            obj = json.loads(line)
+            turns = obj.get("turns", [obj])
+            docs = {g["doc_id"] for t in turns for g in t["gold"]}
+            want = obj["kind"] in ("lookup", "lay", "unanswerable", "conversation") and obj["kind"] not in kinds
+            if want and docs <= set(DOCS):
+                picked.append(line)
+                kinds.add(obj["kind"])
+        f = tmp / src.name
+        f.write_text("\n".join(picked) + "\n", encoding="utf-8")
+        out.append(f)
+    return out
+
+
+@pytest.fixture(scope="session")
+def evaluated(small_index, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("eval_run")
+    files = _subset(tmp)
+    cfg = tmp / "top5.toml"
+    cfg.write_text("[retrieval]\ntop_k = 5\n", encoding="utf-8")
+    out = tmp / "out"
+    result = run_evaluation(small_index, files, [str(cfg)], out, progress=False, cold_start=False)
+    return result, files, out
+
+
+def test_every_configuration_answers_every_question(evaluated):
+    result, files, out = evaluated
+    data = json.loads((out / "results.json").read_text())
+    names = [c["name"] for c in data["configs"]]
+    assert names == ["product", "lexical", "top5", "llama-index"]
+    expected = [u.uid for it in load_many(files) for u in it.units]
+    assert [q["id"] for q in data["questions"]] == expected
+    for q in data["questions"]:
+        assert set(q["results"]) == set(names)
+    assert data["splits"] == ["dev", "heldout"]
+    assert set(data["summary"]["product"]) == {"dev", "heldout", "all"}
+
+
+def test_conversation_turns_are_scored_one_by_one_with_history(evaluated):
+    result, _, _ = evaluated
+    conv = [u for u in result.units if u.turn is not None]
+    assert len(conv) >= 2 and conv[0].uid.endswith("#1")
+    later = result.runs["product"][conv[1].uid]
+    # The product resolved the follow-up against the first turn: proof the history reached it.
+    assert later.resolved_question and later.resolved_question != conv[1].question
+    assert "article.hit@5" in later.metrics
+
+
+def _independent_article_hits(retrieved: list[dict], gold: list[dict], match: str, k: int) -> float:
+    """hit@k at article level, recomputed from results.json without the metrics module."""
+    seen, top = set(), []
+    for r in retrieved:
+        key = (r["doc"], r["provision"].split("/")[1])
+        if key not in seen:
+            seen.add(key)
+            top.append(r)
+    top = top[:k]
+    found = [any(r["doc"] == g["doc_id"] and (g["article"] is None or r["article"] == g["article"]) for r in top)
+             for g in {(g["doc_id"], g["article"]): g for g in gold}.values()]
+    return float(any(found) if match == "any" else all(found))
+
+
+def test_stored_metrics_agree_with_what_was_retrieved(evaluated):
+    _, _, out = evaluated
+    data = json.loads((out / "results.json").read_text())
+    checked = 0
+    for q in data["questions"]:
+        for name, r in q["results"].items():
+            if not q["gold"] or r["error"]:
+                assert not any(k.startswith("article.") for k in r["metrics"])
+                continue
+            assert len(r["retrieved"]) <= 10
+            for k in (1, 3, 5, 10):
+                assert r["metrics"][f"article.hit@{k}"] == _independent_article_hits(
+                    r["retrieved"], q["gold"], q["match"], k), (q["id"], name, k)
+                assert r["metrics"][f"article.recall@{k}"] >= r["metrics"][f"article.hit@{k}"]
+            hits = [r["metrics"][f"paragraph.hit@{k}"] for k in (1, 3, 5, 10)]
+            assert hits == sorted(hits)
+            checked += 1
+    assert checked >= 8
+
+
+def test_retrieval_only_baseline_has_no_answer_metrics(evaluated):
+    result, _, _ = evaluated
+    base = result.summary["llama-index"]["all"]
+    assert not any(k.startswith("answer.") for k in base)
+    assert all(base[k] is not None for k in RETRIEVAL_NAMES)
+    prod = result.summary["product"]["all"]
+    for key in ("answer.refusal_accuracy", "answer.citation_validity", "answer.faithfulness"):
+        assert prod[key] is not None and 0 <= prod[key] <= 1
+    for v in result.runs["product"].values():
+        if v.faithfulness:
+            assert v.faithfulness["judge"] == "offline"
+
+
+def test_latency_and_judge_agreement_are_reported(evaluated):
+    result, _, _ = evaluated
+    lat = result.latency["product"]
+    assert {"resolve", "search", "retrieve", "answer", "total"} <= set(lat)
+    assert all(0 < s["p50"] <= s["p95"] for s in lat.values())
+    ag = result.judge["agreement"]
+    assert ag["n"] >= 40 and 0 <= ag["loo_accuracy"] <= 1
+    assert result.judge["ragas"]["used"] is False and any("RAGAS" in n for n in result.notes)
+
+
+def test_report_has_headline_plots_and_worst_questions(evaluated):
+    _, _, out = evaluated
+    md = (out / "report.md").read_text()
+    page = (out / "report.html").read_text()
+    for needle in ("## Headline", "| dev | product", "| heldout | llama-index", "Worst questions",
+                   "Faithfulness judge", "leave-one-out"):
+        assert needle in md, needle
+    for png in ("kinds.png", "recall_at_k.png", "latency.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f'src="{png}"' in page
+    assert "<table>" in page
+
+
+def test_bad_compare_entries_are_named(small_index, tmp_path):
+    files = _subset(tmp_path)
+    with pytest.raises(EvalError, match="not a preset"):
+        run_evaluation(small_index, files, ["no-such-preset"], None, progress=False, baselines=False,
+                       cold_start=False)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[retrieval]\ntop_kk = 3\n")
+    with pytest.raises(EvalError, match="top_kk"):
+        run_evaluation(small_index, files, [str(bad)], None, progress=False, baselines=False, cold_start=False)
+
+
+def _args(**kw) -> argparse.Namespace:
+    base = dict(questions=None, compare=[], out=None, no_baselines=True, check=False, limit=None, thresholds=None)
+    base.update(kw)
+    return argparse.Namespace(**base)
+
+
+def test_cli_check_fails_naming_the_metric_below_its_minimum(small_index, evaluated, tmp_path, capsys):
+    result, files, _ = evaluated
+    dev = result.summary["product"]["dev"]
+    below = next((k for k in RETRIEVAL_NAMES if dev[k] is not None and dev[k] < 0.999), None)
+    if below is None:
+        pytest.skip("every retrieval metric of this small subset is perfect; nothing can fall below")
+    th = tmp_path / "thresholds.toml"
+    th.write_text(f'[dev]\n"{below}" = {min(1.0, dev[below] + 0.001):.4f}\n"answer.citation_validity" = 0.0\n')
+    rc = cli_run(_args(questions=[str(f) for f in files], out=str(tmp_path / "o"), check=True,
+                       thresholds=str(th)), small_index)
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert below in err and "citation_validity" not in err
+    data = json.loads((tmp_path / "o" / "results.json").read_text())
+    assert data["cold_start"]["seconds"] > 0  # measured once, in a new process
+
+
+def test_cli_rejects_unknown_threshold_metric_before_running(small_index, tmp_path, capsys):
+    th = tmp_path / "thresholds.toml"
+    th.write_text('[dev]\n"article.hit@7" = 0.5\n')
+    rc = cli_run(_args(check=True, thresholds=str(th), out=str(tmp_path / "o")), small_index)
+    assert rc == 2 and "article.hit@7" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
