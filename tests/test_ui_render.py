@@ -221,3 +221,17 @@ def test_store_upload_never_uses_the_uploaded_name_as_a_path(tmp_path: Path):
     t = store_upload(src, "gone.md", up)
     discard(t, up)
     assert not t.exists()
+
+
+def test_launch_settings_bind_locally_limit_uploads_and_add_auth_only_when_set(tmp_path: Path):
+    from rag.settings import Settings
+    from rag.ui.layout import launch_kwargs
+
+    s = Settings(index_dir=tmp_path / "idx", app={"upload_dir": tmp_path / "up", "max_upload_mb": 3})
+    kw = launch_kwargs(s)
+    assert (kw["server_name"], kw["server_port"]) == ("127.0.0.1", 7860)
+    assert kw["max_file_size"] == "3mb" and kw["allowed_paths"] == [] and "auth" not in kw
+    assert str((tmp_path / "idx").resolve()) in kw["blocked_paths"]
+    s2 = s.with_overrides(app={"username": "ann", "password": "pw", "port": 9000})
+    kw2 = launch_kwargs(s2)
+    assert kw2["auth"] == ("ann", "pw") and kw2["server_port"] == 9000

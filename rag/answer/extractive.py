@@ -81,7 +81,7 @@ class ExtractiveAnswerer:
 
     # -- answer ----------------------------------------------------------------------
     def run(self, question: str, passages: list[Passage], assumed_document: str | None = None,
-            expansion: str = "") -> Answer:
+            expansion: str = "", scope: list[str] | None = None) -> Answer:
         cfg = self.settings.answer
         support = [p for p in passages if p.reason != "cross_reference"]
         cov = _COVERAGE.match(question)
@@ -97,6 +97,15 @@ class ExtractiveAnswerer:
         if references:
             chosen = self._reference_sentences(sentences)
             lead = "In " + _join_labels([self._label(p) for p in references]) + ":"
+        elif scope and len(scope) >= 2:  # a comparison: each named document gets its say
+            per_doc = max(2, cfg.max_sentences // len(scope))
+            chosen = []
+            for doc_id in scope:
+                mine = [s for s in sentences if s.provision.doc_id == doc_id]
+                top = max((s.score for s in mine), default=0.0)
+                chosen += self._top(mine, per_doc, floor=top * 0.75)
+            labels = list(dict.fromkeys(s.provision.label for s in chosen))
+            lead = "Compared: " + _join_labels(labels[:4]) + ":"
         else:
             chosen = self._top(sentences, cfg.max_sentences, floor=best * 0.75)
             labels = list(dict.fromkeys(s.provision.label for s in chosen))

@@ -41,7 +41,19 @@ class PlainLlamaIndex:
                                                       show_progress=progress)
         self.retriever = self.vindex.as_retriever(similarity_top_k=top_k)
         self.build_seconds = time.perf_counter() - t0
-        self.n_nodes = len(self.vindex.docstore.docs)
+        nodes = list(self.vindex.docstore.docs.values())
+        self.n_nodes = len(nodes)
+        self.n_truncated = self._truncated(index.embedder, [n.get_content() for n in nodes])
+
+    @staticmethod
+    def _truncated(embedder, texts: list[str]) -> int | None:
+        """How many nodes are longer than the model reads (their tail is never embedded)."""
+        try:
+            model = embedder.model
+            limit = int(model.max_seq_length)
+            return sum(len(model.tokenizer(t, add_special_tokens=True)["input_ids"]) > limit for t in texts)
+        except Exception:  # noqa: BLE001 - a diagnostic only; a model without a tokenizer skips it
+            return None
 
     def retrieve(self, question: str) -> tuple[list[RetrievedItem], float]:
         t0 = time.perf_counter()

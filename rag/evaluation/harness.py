@@ -74,6 +74,7 @@ class UnitRun:
     metrics: dict[str, float | None] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     resolved_question: str | None = None
+    history: list[str] = field(default_factory=list)  # earlier turns asked with it
     error: str | None = None
 
     def to_json(self) -> dict:
@@ -244,7 +245,7 @@ def _run_product(spec: ConfigSpec, qa: TreatyQA, items: list[GoldItem], judge: O
     for item in items:
         history: list[Turn] = []
         for unit in item.units:
-            run = UnitRun()
+            run = UnitRun(history=[t.question for t in history])
             runs[unit.uid] = run
             try:
                 answer = qa.ask(unit.question, list(history) if history else None)
@@ -507,7 +508,9 @@ def run_evaluation(settings: Settings, questions_files: Sequence[Path | str] | N
         notes.append(f"{errors} question(s) failed in the reference run; see their 'error' in results.json")
     if baseline is not None:
         b = baseline.get()
-        notes.append(f"llama-index baseline: {b.n_nodes} nodes, built in {b.build_seconds:.1f} s")
+        trunc = (f"; {b.n_truncated} of them are longer than the embedding model's input and are embedded "
+                 "from their start only" if b.n_truncated else "")
+        notes.append(f"llama-index baseline: {b.n_nodes} nodes, built in {b.build_seconds:.1f} s{trunc}")
     if cold_start and units:
         say("measuring cold start (rag ask in a new process) ...")
         result.cold_start = measure_cold_start(settings, units[0].question)

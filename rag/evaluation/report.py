@@ -258,9 +258,14 @@ def build(result: EvalResult, images: list[Image]) -> list[Block]:
                                                              if rg.get("used") else f"not computed — {rg.get('why')}.")))
 
     blocks.append(("h2", "Worst questions (reference)"))
-    blocks.append(("p", "Lowest mean of article hit@5, article MRR@10 and refusal correctness; with what was "
-                        "retrieved (top 3) and how the answer began."))
-    blocks.append(Table(["id", "split", "kind", "question", "gold", "retrieved (top 3)", "answer"], _worst(result)))
+    headers = ["id", "split", "kind", "question", "gold", "retrieved (top 3)", "answer"]
+    blocks.append(("h3", "Weakest retrieval"))
+    blocks.append(("p", "Answerable questions with the lowest mean of article hit@5, article MRR@10 and paragraph "
+                        "hit@5; with what was retrieved (top 3) and how the answer began."))
+    blocks.append(Table(headers, _worst(result, answerable=True)))
+    blocks.append(("h3", "Wrong refusal decisions"))
+    blocks.append(("p", "Unanswerable questions that were answered, and answerable ones that were refused."))
+    blocks.append(Table(headers, _worst(result, answerable=None)))
 
     try:
         thresholds = load_thresholds()
@@ -288,24 +293,29 @@ def build(result: EvalResult, images: list[Image]) -> list[Block]:
     return blocks
 
 
-def _worst(result: EvalResult, n: int = 15) -> list[list[str]]:
-    ref = result.reference
-    runs = result.runs[ref]
+def _worst(result: EvalResult, answerable: bool | None, n: int = 15) -> list[list[str]]:
+    """answerable=True: weakest retrieval; None: wrong refusal decisions."""
+    runs = result.runs[result.reference]
     scored = []
     for u in result.units:
         r = runs.get(u.uid)
         if r is None:
             continue
-        parts = [r.metrics.get("article.hit@5"), r.metrics.get("article.mrr@10"),
-                 r.metrics.get("answer.refusal_correct")]
-        vals = [p for p in parts if p is not None]
-        score = sum(vals) / len(vals) if vals else 0.0
-        scored.append((score, u, r))
+        if answerable:
+            vals = [r.metrics.get(k) for k in ("article.hit@5", "article.mrr@10", "paragraph.hit@5")]
+            vals = [v for v in vals if v is not None]
+            if not u.gold or not vals:
+                continue
+            score = sum(vals) / len(vals)
+        else:
+            if r.metrics.get("answer.refusal_correct") != 0.0:
+                continue
+            score = 0.0
+        if score < 1.0:
+            scored.append((score, u, r))
     scored.sort(key=lambda t: (t[0], t[1].uid))
     rows = []
-    for score, u, r in scored[:n]:
-        if score >= 1.0:
-            break
+    for _, u, r in scored[:n]:
         gold = "; ".join(g.describe() for g in u.gold) or "(unanswerable)"
         got = "; ".join(x["label"] for x in r.retrieved[:3]) or (r.error or "")
         if r.refused:

@@ -50,6 +50,10 @@ class Handlers:
             choices.append((f"LLM: {self.qa.settings.llm.model}", "llm"))
         return choices
 
+    def default_mode(self) -> str:
+        wanted = self.qa.settings.answer.mode
+        return wanted if wanted in {v for _, v in self.mode_choices()} else "extractive"
+
     # -- asking ----------------------------------------------------------------------
     def ask(self, question: str, chat: list[dict] | None, conversation: list[Turn] | None,
             doc_ids: list[str] | None, doc_types: list[str] | None, mode: str | None):

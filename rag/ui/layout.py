@@ -41,7 +41,7 @@ CSS = """
 .card-submission { border-left-color: #7c3aed; }
 .card-commentary { border-left-color: #0f766e; }
 .card.related { opacity: .9; border-style: dashed; border-left-style: solid; }
-.card-head { display: flex; flex-wrap: wrap; align-items: center; gap: .4em; }
+.card-head { display: flex; flex-wrap: wrap; align-items: baseline; gap: .2em .4em; }
 .card-label { font-weight: 600; }
 .card-doc { font-size: .82em; color: #555; margin: .15em 0 .3em; }
 .card-text { margin: .3em 0; padding: .1em .6em; border-left: 2px solid #e3e6ec; font-size: .9em;
@@ -70,9 +70,10 @@ button.toc-item { text-align: left; border: 0; background: none; padding: .2em .
   font-size: .88em; color: #1d3f8a; }
 button.toc-item:hover { background: #eef3ff; }
 .toc-num { font-weight: 600; margin-right: .4em; }
-.upload-results { width: 100%; border-collapse: collapse; font-size: .9em; }
-.upload-results td, .upload-results th { border-bottom: 1px solid #e3e6ec; padding: .3em .4em; text-align: left;
-  vertical-align: top; }
+.upload-results { width: 100%; border-collapse: collapse; font-size: .9em; border: 0 !important; }
+.upload-results td, .upload-results th { border: 0 !important; border-bottom: 1px solid #e3e6ec !important;
+  padding: .35em .5em; text-align: left; vertical-align: top; }
+.upload-results th { background: #f3f5f9; }
 .upload-results tr.bad td.up-status { color: #b91c1c; font-weight: 600; }
 .upload-results tr.ok td.up-status { color: #15803d; font-weight: 600; }
 @media (max-width: 700px) {
@@ -112,7 +113,7 @@ def build_app(qa: TreatyQA) -> gr.Blocks:
                 with gr.Row(elem_id="main-row", equal_height=False):
                     with gr.Column(scale=3, min_width=300, elem_id="chat-col"):
                         chatbot = gr.Chatbot(
-                            label="Conversation", show_label=False, elem_id="chat", height=520, examples=examples or None,
+                            label="Conversation", show_label=False, elem_id="chat", height=480, examples=examples or None,
                             placeholder="Ask about the indexed treaties, submissions and commentaries. "
                                         "Every answer cites the provisions it relies on.",
                             sanitize_html=True, render_markdown=True, feedback_options=None,
@@ -134,7 +135,7 @@ def build_app(qa: TreatyQA) -> gr.Blocks:
                                 choices=[("Treaties", "treaty"), ("Submissions", "submission"),
                                          ("Commentaries", "commentary")],
                                 value=[], label="Document types (none chosen = all)", elem_id="scope-types")
-                            mode = gr.Radio(choices=h.mode_choices(), value="extractive", label="Answer mode",
+                            mode = gr.Radio(choices=h.mode_choices(), value=h.default_mode(), label="Answer mode",
                                             elem_id="mode",
                                             info=None if qa.settings.llm.configured else
                                             "LLM mode appears when an LLM endpoint is configured "

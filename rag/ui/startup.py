@@ -9,7 +9,9 @@ from ..api import TreatyQA
 
 
 def _console(msg: str, done: int, total: int) -> None:
-    print(f"  [{done}/{total}] {msg}", file=sys.stderr, flush=True)
+    """Ingestion progress is reported before each file (done = files finished so far)."""
+    if done < total:
+        print(f"  [{done + 1}/{total}] {msg}", file=sys.stderr, flush=True)
 
 
 def ensure_index(qa: TreatyQA) -> None:

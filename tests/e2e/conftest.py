@@ -58,13 +58,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# The code that decides what an index holds; retrieval and answering code does not.
+INDEX_CODE = ["rag/model.py", "rag/settings.py", "rag/structure.py", "rag/tokens.py", "rag/references.py",
+              "rag/corpus/loaders.py", "rag/corpus/_meta.py", "rag/index/*.py"]
+
+
 def _index_key(files: list[Path]) -> str:
     h = hashlib.sha256()
     for f in files:
         h.update(f.read_bytes())
-    code = sorted(p for p in (REPO / "rag").rglob("*.py") if "ui" not in p.relative_to(REPO / "rag").parts[:1])
-    for p in code:
-        h.update(p.read_bytes())
+    for pattern in INDEX_CODE:
+        for p in sorted(REPO.glob(pattern)):
+            h.update(p.read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -80,9 +85,10 @@ def _env(**extra: str) -> dict[str, str]:
 def e2e_index(corpus_files: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of a small index (four corpus documents) for this session to write into."""
     files = [corpus_files[d] for d in E2E_DOCS]
-    cache = Path(tempfile.gettempdir()) / "rag-e2e-index-cache" / _index_key(files)
+    caches = Path(tempfile.gettempdir()) / "rag-e2e-index-cache"
+    cache = caches / _index_key(files)
     if not (cache / "ok").exists():
-        shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(caches, ignore_errors=True)  # older keys are stale
         cache.mkdir(parents=True)
         proc = subprocess.run([sys.executable, "-m", "rag.cli", "--index-dir", str(cache / "index"), "ingest",
                                "--quiet", *map(str, files)], cwd=REPO, env=_env(RAG_CONFIG=str(cache / "none.toml")),
@@ -104,37 +110,59 @@ class App:
 
 
 @pytest.fixture(scope="session")
-def app(e2e_index: Path) -> Iterator[App]:
-    root = e2e_index.parent
+def llm_server():
+    """A real OpenAI-compatible HTTP server whose model quotes and cites the passages it is given."""
+    from support.openai_server import ChatServer, cite_first_sentences
+
+    server = ChatServer(brain=cite_first_sentences, model="test-model").start()
+    yield server
+    server.stop()
+
+
+def launch_app(root: Path, timeout: float = 240, **env: str) -> App:
+    """Start `python app.py` with RAG_* settings from `env`; return once it answers HTTP."""
     port = _free_port()
-    log = root / "app.log"
-    env = _env(RAG_INDEX_DIR=str(e2e_index), RAG_APP__PORT=str(port), RAG_APP__HOST="127.0.0.1",
-               RAG_APP__UPLOAD_DIR=str(root / "uploads"), RAG_APP__MAX_UPLOAD_MB="2",
-               RAG_CONFIG=str(root / "none.toml"), GRADIO_TEMP_DIR=str(root / "gradio-tmp"))
+    log = root / f"app-{port}.log"
+    full_env = _env(RAG_APP__PORT=str(port), RAG_APP__HOST="127.0.0.1", RAG_CONFIG=str(root / "none.toml"),
+                    GRADIO_TEMP_DIR=str(root / "gradio-tmp"), **env)
     with open(log, "w") as fh:
-        proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    started = App(url, root, log, proc)
-    deadline = time.monotonic() + 240
+        proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=full_env, stdout=fh,
+                                stderr=subprocess.STDOUT)
+    started = App(f"http://127.0.0.1:{port}/", root, log, proc)
+    deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None:
             pytest.fail(f"app.py exited with {proc.returncode}:\n{started.output()}", pytrace=False)
         try:
-            with urllib.request.urlopen(url, timeout=5) as r:
+            with urllib.request.urlopen(started.url, timeout=5) as r:
                 if r.status == 200:
-                    break
+                    return started
         except OSError:
             pass
         if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"app.py did not answer HTTP at {url} within 240 s:\n{started.output()}", pytrace=False)
+            stop_app(started)
+            pytest.fail(f"app.py did not answer HTTP at {started.url} within {timeout:.0f} s:\n{started.output()}",
+                        pytrace=False)
         time.sleep(1)
-    yield started
-    proc.terminate()
+
+
+def stop_app(app: App) -> None:
+    app.proc.terminate()
     try:
-        proc.wait(timeout=20)
+        app.proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        app.proc.kill()
+        app.proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def app(e2e_index: Path, llm_server) -> Iterator[App]:
+    root = e2e_index.parent
+    started = launch_app(root, RAG_INDEX_DIR=str(e2e_index), RAG_APP__UPLOAD_DIR=str(root / "uploads"),
+                         RAG_APP__MAX_UPLOAD_MB="2", RAG_LLM__BASE_URL=llm_server.base_url,
+                         RAG_LLM__MODEL="test-model")
+    yield started
+    stop_app(started)
 
 
 @pytest.fixture(scope="session")

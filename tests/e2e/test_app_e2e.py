@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import LAPTOP, PHONE
+from .conftest import LAPTOP, PHONE, launch_app, stop_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -210,7 +210,7 @@ def test_cited_answer_evidence_reader_follow_up_and_export(page, screenshots):
     assert page.locator("#chat button.example").count() > 0
 
 
-def test_table_of_contents_opens_articles(page, corpus_files):
+def test_table_of_contents_opens_articles(page, corpus_files, screenshots):
     side_tab(page, "source")
     page.click("#toc-doc input")
     page.click("#toc-doc li[role=option][aria-label='Lanzarote Convention (treaty)']")
@@ -224,6 +224,43 @@ def test_table_of_contents_opens_articles(page, corpus_files):
     doc_title = re.search(r'^title:\s*"?(.+?)"?\s*$', front, re.M).group(1)
     assert doc_title in page.locator("#reader .reader-doc").inner_text(), title
     assert page.locator("#toc .toc-head").count() >= 1  # chapters shown as headings
+    shot(page, screenshots, "03b-contents-laptop", full_page=True)
+
+
+def test_llm_mode_shows_which_model_answered(page, llm_server):
+    page.click("#scope button.label-wrap")
+    page.get_by_label("LLM: test-model").check()
+    before = len(llm_server.chat_requests())
+    ask(page, "What does UNTOC Article 24 say about the protection of witnesses?")
+    answer = last_answer(page)
+    assert "mode: llm:test-model" in answer.inner_text(), answer.inner_text()
+    assert len(llm_server.chat_requests()) == before + 1
+    labels = cited_labels(page)
+    assert labels and answer.locator(".cite-chip").count() >= 1
+    assert "[P1]" not in answer.inner_text()  # keys were turned into provision labels
+    # switching back answers extractively again
+    page.get_by_label("Extractive: quotes the provisions").check()
+    ask(page, "What does UNTOC Article 24 say about the protection of witnesses?")
+    assert "mode: extractive" in last_answer(page).inner_text()
+    assert len(llm_server.chat_requests()) == before + 1
+
+
+def test_scope_limits_documents_and_types(page):
+    page.click("#scope button.label-wrap")
+    page.click("#scope-docs input")
+    page.click("#scope-docs li[role=option][aria-label='Lanzarote Convention (treaty)']")
+    page.keyboard.press("Escape")
+    ask(page, "How shall witnesses be protected?")
+    labels = cited_labels(page) + related_labels(page)
+    assert labels and all(lab.startswith("Lanzarote Convention") for lab in labels), labels
+    page.click("#clear-btn")
+    # clear the document choice, then restrict by type instead
+    page.locator("#scope-docs .token-remove, #scope-docs [aria-label^='Remove']").first.click()
+    page.get_by_label("Commentaries").check()
+    ask(page, "What are the concerns about human rights safeguards?")
+    cards = page.locator("#evidence .card")
+    assert cards.count() > 0
+    assert cards.locator(".badge-commentary").count() == cards.count(), page.locator("#evidence").inner_text()[:500]
 
 
 def test_off_topic_question_is_refused_with_related_provisions(page, screenshots):
@@ -266,7 +303,7 @@ def test_uploaded_document_is_searchable_at_once(page, screenshots, tmp_path):
     assert page.locator("#toc-doc li[role=option][aria-label='Kelp Accord (treaty)']").count() == 1
 
 
-def test_corrupt_and_mislabelled_uploads_show_their_errors(page, tmp_path):
+def test_corrupt_and_mislabelled_uploads_show_their_errors(page, screenshots):
     random_pdf = {"name": "scan.pdf", "mimeType": "application/pdf", "buffer": os.urandom(4096)}
     broken_pdf = {"name": "broken.pdf", "mimeType": "application/pdf",
                   "buffer": b"%PDF-1.7\n" + os.urandom(2048)}
@@ -277,6 +314,7 @@ def test_corrupt_and_mislabelled_uploads_show_their_errors(page, tmp_path):
     assert by_name["letter.docx"]["status"] == "rejected" and ".docx" in by_name["letter.docx"]["detail"]
     assert by_name["broken.pdf"]["status"] in ("failed", "rejected") and by_name["broken.pdf"]["detail"], rows
     assert page.locator("#upload-results tr.bad").count() == 3
+    shot(page, screenshots, "06-upload-errors-laptop")
 
 
 def test_hostile_document_content_is_shown_as_text(page, screenshots, app):
@@ -300,7 +338,7 @@ def test_hostile_document_content_is_shown_as_text(page, screenshots, app):
     assert "${alert('tpl')}" in reader and "{{constructor" in reader, reader
     page.wait_for_timeout(500)
     assert_no_script_ran(page)
-    shot(page, screenshots, "06-hostile-escaped-laptop")
+    shot(page, screenshots, "07-hostile-escaped-laptop")
 
 
 def test_sessions_keep_separate_conversations(page_factory):
@@ -309,25 +347,28 @@ def test_sessions_keep_separate_conversations(page_factory):
     ask(b, "What does UNTOC Article 24 say?")
     assert a.locator("#chat .question").count() == 1 and b.locator("#chat .question").count() == 1
     assert "helplines" not in b.locator("#chat").inner_text().lower()
-    ask(a, "and what about its Article 14?")
-    assert any(lab.startswith("Lanzarote Convention, Art. 14") for lab in cited_labels(a)), cited_labels(a)
+    # Each follow-up is resolved against its own session's conversation.
+    ask(a, "and what about victims?")
+    ask(b, "and what about victims?")
+    assert cited_labels(a) and all(lab.startswith("Lanzarote Convention") for lab in cited_labels(a)), cited_labels(a)
+    assert cited_labels(b) and all(lab.startswith("UNTOC") for lab in cited_labels(b)), cited_labels(b)
 
 
 def test_phone_width_stacks_columns(page_factory, screenshots):
     page = page_factory(PHONE)
-    shot(page, screenshots, "07-start-phone")
+    shot(page, screenshots, "08-start-phone")
     ask(page, "What does the Budapest Convention say about illegal access?")
     chat, side = page.locator("#chat-col").bounding_box(), page.locator("#side-col").bounding_box()
     assert side["y"] >= chat["y"] + chat["height"] - 1, (chat, side)
     assert chat["width"] <= PHONE["width"] and side["width"] <= PHONE["width"]
     assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"] + 1
-    shot(page, screenshots, "08-answer-phone")
+    shot(page, screenshots, "09-answer-phone")
     page.locator("#evidence").scroll_into_view_if_needed()
-    shot(page, screenshots, "09-evidence-phone")
+    shot(page, screenshots, "10-evidence-phone")
     page.locator("#evidence button.open-article").first.click()
     wait_reader(page, "Budapest Convention")
     page.locator("#reader").scroll_into_view_if_needed()
-    shot(page, screenshots, "10-reader-phone")
+    shot(page, screenshots, "11-reader-phone")
 
 
 def test_no_files_are_served_outside_the_app(app):
@@ -350,3 +391,18 @@ def test_analytics_off_and_bound_to_localhost(app):
         config = json.loads(r.read())
     assert config.get("analytics_enabled") is False
     assert app.url.startswith("http://127.0.0.1:")
+
+
+def test_empty_index_is_built_from_the_corpus_at_start(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "kelp.md").write_text(KELP_TREATY, encoding="utf-8")
+    started = launch_app(tmp_path, RAG_INDEX_DIR=str(tmp_path / "index"), RAG_CORPUS_DIR=str(corpus),
+                         RAG_APP__UPLOAD_DIR=str(tmp_path / "uploads"))
+    try:
+        log = started.log.read_text(errors="replace")
+        assert "The index is empty: building it from" in log and "[1/1] kelp.md" in log, log[-2000:]
+        assert "1 documents indexed (1 new" in log and "Index ready" in log, log[-2000:]
+        assert (tmp_path / "index" / "registry.sqlite").exists()
+    finally:
+        stop_app(started)
