@@ -14,6 +14,7 @@ from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from .expansion import expand
+from .index.lexical import tokenize
 from .index.service import Index
 from .model import Chunk, Filters, Passage, Turn
 from .references import QuestionRefs, Reference, find_unindexed, parse_references
@@ -56,6 +57,8 @@ class Retriever:
         follow = bool(prev) and self._is_follow_up(question, refs)
         search_text = question
         scope = refs.doc_ids
+        if prev is not None and refs.references and not scope and len(prev.doc_scope) == 1:
+            scope = list(prev.doc_scope)  # "and its Article 14?": the conversation's document
         if follow and prev is not None:
             topic = _strip_documents(prev.search_text or prev.question, prev.doc_scope, metas)
             search_text = f"{question} {topic}"
@@ -151,6 +154,7 @@ class Retriever:
                 lists.append((cfg.lexical_weight, lx))
                 lexical += lx
             lists.append((2.0, self._definitions(text, allowed)))
+            lists.append((1.0, self._titles(text, allowed)))  # the asker's own words only
         fused: dict[str, float] = {}
         for weight, ranked in lists:
             for rank, (cid, _) in enumerate(ranked):
@@ -164,6 +168,16 @@ class Retriever:
         order = sorted(fused, key=lambda c: -fused[c])[:k]
         return [Passage(chunk=chunks[c], score=fused[c], dense=dense_s.get(c), lexical=lex_s.get(c))
                 for c in order if c in chunks]
+
+    def _titles(self, text: str, allowed: set[str] | None) -> list[tuple[str, float]]:
+        """Articles whose whole title is named in the question ("illegal access" -> Art. 2)."""
+        stems = " " + " ".join(tokenize(text)) + " "
+        hits = [(len(t), ids) for t, ids in self.index.titles.items()
+                if len(t) >= 2 and f" {' '.join(t)} " in stems]
+        out: list[tuple[str, float]] = []
+        for size, ids in sorted(hits, key=lambda h: -h[0]):
+            out += [(cid, float(size)) for cid in ids if allowed is None or cid in allowed]
+        return out
 
     def _definitions(self, text: str, allowed: set[str] | None) -> list[tuple[str, float]]:
         """Chunks that define a term the question asks the meaning of."""
@@ -299,7 +313,9 @@ def _strip_documents(text: str, doc_ids: list[str], metas) -> str:
 
     out = text
     for m in sorted(find_documents(text, metas), key=lambda d: -d.span[0]):
-        out = out[: m.span[0]] + out[m.span[1]:]
+        before = re.sub(r"\b(?:the|of|in|under)\s*$", "", out[: m.span[0]], flags=re.I)
+        after = re.sub(r"^['\u2019]s\b", "", out[m.span[1]:])
+        out = before + after
     return re.sub(r"\s+", " ", out).strip()
 
 

@@ -8,11 +8,13 @@ Each test builds its own small index (2-3 corpus files copied into tmp_path).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -49,14 +51,41 @@ def statuses(report) -> dict[str, str]:
     return {Path(r.path).name: r.status for r in report.results}
 
 
-@pytest.fixture
-def small(copy_corpus, settings_factory):
-    docs = copy_corpus(SMALL)
-    ix = Index(settings_factory())
+@pytest.fixture(scope="module")
+def small_template(corpus_files, tmp_path_factory):
+    """SMALL ingested once: the docs folder (at a fixed path, which the registry records)
+    and the pristine docs and index to restore before every test that starts from it."""
+    from tests.conftest import make_settings
+
+    base = tmp_path_factory.mktemp("ingest-small")
+    docs, pristine = base / "docs", base / "pristine-docs"
+    pristine.mkdir()
+    for name, doc_id in SMALL.items():
+        shutil.copyfile(corpus_files[doc_id], pristine / name)
+    shutil.copytree(pristine, docs)
+    settings = make_settings(base, index_dir=base / "template-index")
     calls: list[tuple[str, int, int]] = []
+    ix = Index(settings)
     report = ix.ingest([docs], progress=lambda msg, done, total: calls.append((msg, done, total)))
     assert report.ok, report.summary()
     assert calls[0][1:] == (0, 2) and calls[-1][1:] == (2, 2)  # progress reaches the end
+    assert_consistent(ix)
+    return base, report
+
+
+@pytest.fixture
+def small(small_template):
+    """A private copy of the small index over a pristine docs folder (cheaper than re-embedding)."""
+    base, report = small_template
+    docs = base / "docs"
+    shutil.rmtree(docs)
+    shutil.copytree(base / "pristine-docs", docs)
+    index_dir = base / f"index-{uuid.uuid4().hex[:8]}"
+    shutil.copytree(base / "template-index", index_dir)
+    from tests.conftest import make_settings
+
+    ix = Index(make_settings(base, index_dir=index_dir))
+    assert_consistent(ix)
     return docs, ix, report
 
 

@@ -74,7 +74,7 @@ class ExtractiveAnswerer:
         cos = vecs @ q
         q_terms = set(tokenize(question))
         for s, c in zip(sentences, cos):
-            terms = set(tokenize(s.text))
+            terms = set(tokenize(f"{s.text} {s.provision.article_title or ''}"))  # the title is context
             overlap = len(q_terms & terms) / max(1, len(q_terms))
             prior = 0.15 if s.passage.reason == "reference" else 0.1 / (1 + s.rank)
             s.score = float(0.7 * c + 0.3 * overlap + prior)

@@ -16,18 +16,19 @@ import os
 import subprocess
 import sys
 import time
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from ..api import QuestionError, TreatyQA
 from ..index.service import Index
 from ..model import Answer, Turn
 from ..settings import PRESETS, REPO_ROOT, Settings
 from .gold import GoldItem, Unit, load_many
-from .judge import LabelError, OfflineJudge, RagasJudge, RagasUnavailable, answer_claims, load_labels
+from .judge import LabelError, OfflineJudge, RagasJudge, answer_claims, load_labels
 from .metrics import (
     KS,
     Locator,
@@ -106,7 +107,8 @@ class EvalResult:
                 "id": u.uid, "qid": u.qid, "kind": u.kind, "split": u.split, "turn": u.turn,
                 "question": u.question, "answerable": u.answerable, "match": u.match,
                 "gold": [g.__dict__ for g in u.gold],
-                "results": {c.name: self.runs[c.name][u.uid].to_json() for c in self.configs if u.uid in self.runs.get(c.name, {})},
+                "results": {c.name: self.runs[c.name][u.uid].to_json() for c in self.configs
+                            if u.uid in self.runs.get(c.name, {})},
             })
         return _rounded({
             "reference": self.reference,
@@ -218,6 +220,7 @@ def _answer_metrics(unit: Unit, answer: Answer, qa: TreatyQA, locator: Locator, 
     m["answer.citation_precision"] = prec
     m["answer.citation_recall"] = rec
     claims, uncited = answer_claims(answer)
+    judge.prefetch([(cl.sentence, cl.cited_text) for cl in claims if cl.cited_text.strip()])
     verdicts = []
     for cl in claims:
         v = judge.judge(cl.sentence, cl.cited_text)
@@ -409,6 +412,21 @@ def check_thresholds(summary: dict[str, dict[str, float | None]], thresholds: di
 
 # -- the run -------------------------------------------------------------------------
 
+_CALIBRATIONS: dict[tuple, Any] = {}
+
+
+def _calibrate(judge: OfflineJudge, settings: Settings):
+    """Calibrate on the hand labels, once per process for the same labels and model."""
+    key = (str(LABELS), LABELS.stat().st_mtime_ns if LABELS.exists() else 0, settings.embedding.model)
+    if key in _CALIBRATIONS:
+        agreement = _CALIBRATIONS[key]
+        judge.threshold, judge.calibrated, judge.agreement = agreement.threshold, True, agreement
+        return agreement
+    agreement = judge.calibrate(load_labels(LABELS))
+    _CALIBRATIONS[key] = agreement
+    return agreement
+
+
 def _limit(items: list[GoldItem], limit: int | None) -> list[GoldItem]:
     if not limit:
         return items
@@ -454,8 +472,7 @@ def run_evaluation(settings: Settings, questions_files: Sequence[Path | str] | N
     judge = OfflineJudge(qa.index.embedder)
     judge_info: dict[str, Any] = {"name": judge.name}
     try:
-        labels = load_labels(LABELS)
-        agreement = judge.calibrate(labels)
+        agreement = _calibrate(judge, settings)
         judge_info["agreement"] = agreement.__dict__
     except LabelError as exc:
         notes.append(f"faithfulness judge not calibrated: {exc}")

@@ -286,6 +286,15 @@ class OfflineJudge:
                 self._cache[t] = np.asarray(v, dtype=np.float32)
         return [self._cache[t] for t in texts]
 
+    def prefetch(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """Embed every text the pairs will need in one batch (much faster than one by one)."""
+        texts = []
+        for sentence, cited in pairs:
+            texts.append(_VOICE.sub("", sentence))
+            texts += cited_sentences(cited) or [cited]
+        if texts:
+            self._embed(texts)
+
     def features(self, sentence: str, cited_text: str) -> Features:
         sentence = _VOICE.sub("", sentence)
         s_tok, c_tok = tokens(sentence), tokens(cited_text)
@@ -315,6 +324,7 @@ class OfflineJudge:
 
     def calibrate(self, labels: Sequence[Label]) -> Agreement:
         """Fit the threshold on the labels; measure agreement in-sample and leave-one-out."""
+        self.prefetch([(lb.sentence, lb.cited_text) for lb in labels])
         feats = [self.features(lb.sentence, lb.cited_text) for lb in labels]
         truth = [lb.supported for lb in labels]
         free = [i for i, f in enumerate(feats) if f.forced() is None]
@@ -332,7 +342,8 @@ class OfflineJudge:
                 "unsupported/unsupported": 0}  # label/judge
         mistakes = []
         for lb, v, f in zip(labels, loo_v, feats):
-            conf[f"{'supported' if lb.supported else 'unsupported'}/{'supported' if v.supported else 'unsupported'}"] += 1
+            name = {True: "supported", False: "unsupported"}
+            conf[f"{name[lb.supported]}/{name[v.supported]}"] += 1
             if v.supported != lb.supported:
                 mistakes.append({"sentence": lb.sentence, "label": "supported" if lb.supported else "unsupported",
                                  "judge": v.how, "cosine": round(f.cosine, 3), "note": lb.note})

@@ -279,13 +279,15 @@ def check_citations(answer: Answer, provision) -> list[CitationCheck]:
         prov = provision(c.provision_id)
         given = False
         if prov is not None:
-            given = any(d == prov.doc_id and ((s <= prov.start and prov.end <= e) or (prov.start <= s and e <= prov.end))
+            given = any(d == prov.doc_id
+                        and ((s <= prov.start and prov.end <= e) or (prov.start <= s and e <= prov.end))
                         for d, s, e in spans)
         out.append(CitationCheck(c.provision_id, c.label, prov is not None, given))
     return out
 
 
-def citation_prf(cited: Sequence[RetrievedItem], gold: Sequence[GoldRef], match: Match) -> tuple[float | None, float | None]:
+def citation_prf(cited: Sequence[RetrievedItem], gold: Sequence[GoldRef],
+                 match: Match) -> tuple[float | None, float | None]:
     """Article-level precision and recall of what an answer cites, against the gold."""
     art_gold = article_gold(gold)
     units = list({(i.doc_id, i.unit_id): i for i in cited}.values())

@@ -254,8 +254,9 @@ def build(result: EvalResult, images: list[Image]) -> list[Block]:
                                 [[m["sentence"], m["label"], m["judge"], fmt(m["cosine"]), m["note"]]
                                  for m in ag["mistakes"]]))
     rg = j.get("ragas", {})
-    blocks.append(("p", "RAGAS claim-level faithfulness: " + ("computed for the reference configuration."
-                                                             if rg.get("used") else f"not computed — {rg.get('why')}.")))
+    ragas_line = ("computed for the reference configuration." if rg.get("used")
+                  else f"not computed — {rg.get('why')}.")
+    blocks.append(("p", "RAGAS claim-level faithfulness: " + ragas_line))
 
     blocks.append(("h2", "Worst questions (reference)"))
     headers = ["id", "split", "kind", "question", "gold", "retrieved (top 3)", "answer"]

@@ -15,7 +15,7 @@ from ..model import Chunk, DocumentMeta, ParsedDocument, Provision, content_hash
 from ..settings import Settings
 from .embedder import Embedder
 from .ingest import Ingestor, IngestReport, ProgressFn
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, tokenize
 from .registry import Registry
 from .store import VectorStore
 
@@ -53,6 +53,7 @@ class Index:
         self._provisions: dict[str, Provision] = {}
         self._metas: dict[str, DocumentMeta] = {}
         self._definitions: dict[str, list[str]] = {}
+        self._titles: dict[tuple[str, ...], list[str]] = {}
         self._sentence_memo: dict[str, np.ndarray] = {}
         self._english: frozenset[str] | None = None
 
@@ -86,15 +87,25 @@ class Index:
             self._chunks = {c.id: c for c in chunks}
             self._lexical = LexicalIndex(chunks)
             self._definitions = defined_terms(chunks)
+            self._titles = {}
             self._parsed = {}
             self._provisions = {}
             self._metas = {d["doc_id"]: d["meta"] for d in self.registry.documents()}
+            first_chunk: dict[str, str] = {}
+            for c in chunks:
+                first_chunk.setdefault(c.provision_id, c.id)
             for doc_id in self._metas:
                 parsed = self.registry.parsed(doc_id)
                 if parsed:
                     self._parsed[doc_id] = parsed
                     for p in parsed.provisions:
                         self._provisions[p.id] = p
+                        if p.kind == "article" and p.title:
+                            ids = [cid for cid, ch in self._chunks.items()
+                                   if ch.doc_id == doc_id and ch.metadata.get("article") == p.number]
+                            terms = tuple(tokenize(p.title))
+                            if terms and ids:
+                                self._titles.setdefault(terms, []).extend(ids[:2])
             self._version = version
 
     @property
@@ -112,6 +123,12 @@ class Index:
     def documents(self) -> dict[str, DocumentMeta]:
         self.refresh()
         return self._metas
+
+    @property
+    def titles(self) -> dict[tuple[str, ...], list[str]]:
+        """Article title (stemmed terms, in order) -> chunks of the articles with that title."""
+        self.refresh()
+        return self._titles
 
     @property
     def definitions(self) -> dict[str, list[str]]:

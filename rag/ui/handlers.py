@@ -17,11 +17,12 @@ import gradio as gr
 from ..api import QuestionError, TreatyQA
 from ..model import Answer, DocType, Filters, Turn
 from . import render
-from .uploads import UploadError, check_upload, discard, store_upload
+from .uploads import UploadError, check_upload, discard, safe_stem, store_upload
 
 log = logging.getLogger("rag.ui")
 
 EVIDENCE_TAB, SOURCE_TAB = "evidence", "source"
+MAX_TURNS = 20  # conversation kept per session (follow-ups use the latest turns)
 
 
 def _user(text: str) -> dict:
@@ -59,8 +60,8 @@ class Handlers:
             doc_ids: list[str] | None, doc_types: list[str] | None, mode: str | None):
         """Generator: streams the answer into the chat, then shows evidence and export.
 
-        Outputs: chat, question box, conversation, last answer, evidence, export file,
-        export markdown, side tabs.
+        Outputs: chat, question box, conversation, evidence, export file, export markdown,
+        side tabs.
         """
         chat = list(chat or [])
         conversation = list(conversation or [])
@@ -69,11 +70,11 @@ class Handlers:
             q = self.qa.check_question(question)
         except QuestionError as exc:
             chat.append(_assistant(render.message_html(str(exc))))
-            yield chat, keep, conversation, keep, keep, keep, keep, keep
+            yield chat, keep, conversation, keep, keep, keep, keep
             return
         chat.append(_user(q))
         chat.append(_assistant(render.streaming_html("Searching the texts…")))
-        yield chat, "", conversation, keep, keep, keep, keep, keep
+        yield chat, "", conversation, keep, keep, keep, keep
         streamed = ""
         answer: Answer | None = None
         try:
@@ -83,34 +84,40 @@ class Handlers:
                 else:
                     streamed += item
                     chat[-1] = _assistant(render.streaming_html(streamed))
-                    yield chat, keep, conversation, keep, keep, keep, keep, keep
+                    yield chat, keep, conversation, keep, keep, keep, keep
         except QuestionError as exc:
             chat[-1] = _assistant(render.message_html(str(exc)))
-            yield chat, keep, conversation, keep, keep, keep, keep, keep
+            yield chat, keep, conversation, keep, keep, keep, keep
             return
         except Exception as exc:  # noqa: BLE001 - a failed answer must not kill the session
             log.error("answer failed: %s", traceback.format_exc())
             chat[-1] = _assistant(render.message_html(f"The answer failed: {exc}. Try again or rephrase."))
-            yield chat, keep, conversation, keep, keep, keep, keep, keep
+            yield chat, keep, conversation, keep, keep, keep, keep
             return
         assert answer is not None
         chat[-1] = _assistant(render.answer_html(answer))  # the final Answer replaces the stream
-        conversation.append(Turn.from_answer(answer))
+        # Passages are not needed to resolve follow-ups; dropping them keeps session state small.
+        conversation = (conversation + [Turn.from_answer(answer.model_copy(update={"passages": []}))])[-MAX_TURNS:]
         md = render.markdown_export(answer)
-        yield (chat, keep, conversation, answer, render.evidence_html(answer), self._export_file(answer, md), md,
+        yield (chat, keep, conversation, render.evidence_html(answer), self._export_file(answer, md), md,
                gr.Tabs(selected=EVIDENCE_TAB))
 
     def _export_file(self, answer: Answer, md: str) -> str:
         self.export_dir.mkdir(parents=True, exist_ok=True)
-        from .uploads import safe_stem
-
+        cutoff = time.time() - 3600  # exports are copied to Gradio's cache when served; old ones can go
+        for old in self.export_dir.glob("answer-*.md"):
+            try:
+                if old.stat().st_mtime < cutoff:
+                    old.unlink()
+            except OSError:
+                pass
         path = self.export_dir / f"answer-{safe_stem(answer.question)[:40]}-{time.time_ns()}.md"
         path.write_text(md, encoding="utf-8")
         return str(path)
 
     def clear(self):
-        """Outputs: chat, question box, conversation, last answer, evidence, export file, export md."""
-        return [], "", [], None, render.evidence_html(None), None, ""
+        """Outputs: chat, question box, conversation, evidence, export file, export markdown."""
+        return [], "", [], render.evidence_html(None), None, ""
 
     def example(self, evt: gr.SelectData) -> str:
         value = evt.value

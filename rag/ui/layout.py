@@ -55,7 +55,7 @@ CSS = """
 .badge-submission { background: #ede9fe; color: #5b21b6; }
 .badge-commentary { background: #ccfbf1; color: #115e59; }
 .badge-other { background: #eee; color: #333; }
-button.open-article, button.toc-item { cursor: pointer; font: inherit; }
+button.open-article, button.toc-item { cursor: pointer; font: inherit; box-shadow: none !important; }
 button.open-article { margin-top: .2em; font-size: .82em; padding: .2em .7em; border-radius: 6px;
   border: 1px solid #9db8f0; background: #f1f6ff; color: #1d3f8a; }
 button.open-article:hover { background: #e0ecff; }
@@ -103,9 +103,9 @@ def build_app(qa: TreatyQA) -> gr.Blocks:
     h = Handlers(qa)
     choices = render.doc_choices(qa.index.documents)
     examples = [{"text": q} for q in h.examples()]
-    with gr.Blocks(title="Treaty Q&A", fill_width=False) as demo:
+    # delete_cache: uploads and exports in Gradio's cache are removed after a day.
+    with gr.Blocks(title="Treaty Q&A", fill_width=False, delete_cache=(3600, 86400)) as demo:
         conversation = gr.State([])
-        last_answer = gr.State(None)
         current_article = gr.State(None)
         gr.HTML(HEADER, elem_id="app-header")
         with gr.Tabs():
@@ -173,12 +173,12 @@ def build_app(qa: TreatyQA) -> gr.Blocks:
                 add = gr.Button("Add to the index", variant="primary", elem_id="upload-btn")
                 results = gr.HTML("", elem_id="upload-results")
 
-        ask_outputs = [chatbot, question, conversation, last_answer, evidence, download, export_md, side_tabs]
+        ask_outputs = [chatbot, question, conversation, evidence, download, export_md, side_tabs]
         ask_inputs = [question, chatbot, conversation, docs, types, mode]
         send.click(h.ask, ask_inputs, ask_outputs)
         question.submit(h.ask, ask_inputs, ask_outputs)
         chatbot.example_select(h.example, None, question).then(h.ask, ask_inputs, ask_outputs)
-        clear.click(h.clear, None, [chatbot, question, conversation, last_answer, evidence, download, export_md],
+        clear.click(h.clear, None, [chatbot, question, conversation, evidence, download, export_md],
                     queue=False)
         article_outputs = [reader, current_article, prev_btn, next_btn, side_tabs]
         evidence.click(h.open_clicked, None, article_outputs)

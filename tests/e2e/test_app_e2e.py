@@ -140,6 +140,20 @@ def assert_no_script_ran(page) -> None:
 
 
 # -- tests -------------------------------------------------------------------------------
+def test_page_loads_nothing_from_other_hosts(browser, app):
+    ctx = browser.new_context(viewport=LAPTOP)
+    urls: list[str] = []
+    ctx.on("request", lambda r: urls.append(r.url))
+    page = ctx.new_page()
+    page.goto(app.url)
+    page.wait_for_selector("#question textarea")
+    page.wait_for_timeout(2000)  # Gradio keeps a stream open, so "networkidle" never comes
+    ctx.close()
+    local = urllib.parse.urlsplit(app.url).netloc
+    foreign = [u for u in urls if not u.startswith(("data:", "blob:")) and urllib.parse.urlsplit(u).netloc != local]
+    assert not foreign, foreign
+
+
 def test_start_screen_examples_come_from_the_corpus_and_answer(page, screenshots):
     shot(page, screenshots, "01-start-laptop")
     examples = page.locator("#chat button.example").all_inner_texts()
@@ -261,6 +275,17 @@ def test_scope_limits_documents_and_types(page):
     cards = page.locator("#evidence .card")
     assert cards.count() > 0
     assert cards.locator(".badge-commentary").count() == cards.count(), page.locator("#evidence").inner_text()[:500]
+
+
+def test_assumed_document_notice_is_shown(page):
+    ask(page, "What does Article 14 say?")
+    notice = last_answer(page).locator(".notice")
+    assert notice.count() == 1 and "Article 14" in notice.inner_text(), last_answer(page).inner_html()[:500]
+    assert page.locator("#evidence .notice").inner_text() == notice.inner_text()
+    # the notice names the document it assumed, and the citations are from that document
+    assumed = re.search(r"Assumed Article 14 of (?:the )?(.+?);", notice.inner_text())
+    assert assumed, notice.inner_text()
+    assert all(lab.startswith(assumed.group(1)) for lab in cited_labels(page)), cited_labels(page)
 
 
 def test_off_topic_question_is_refused_with_related_provisions(page, screenshots):

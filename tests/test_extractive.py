@@ -1,0 +1,175 @@
+"""Extractive answers: every sentence verbatim from the provision it cites.
+
+Why: the offline answer's whole promise is faithfulness. A sentence that is not in the
+cited provision, a commentary's opinion presented as treaty text, or an off-topic question
+answered with whatever was closest would each break it.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rag.answer.extractive import NOT_ADDRESSED
+from rag.api import QuestionError
+from rag.model import Answer, DocType
+
+LINE = re.compile(r"^- (?P<body>.+) \[(?P<label>[^\[\]]+)\]$")
+VOICE = re.compile(r"^(?P<who>.+?) \((?P<type>commentary|submission)\) states: ")
+
+
+def norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@pytest.fixture(scope="module")
+def qa(corpus_index):
+    return corpus_index
+
+
+def sentence_lines(answer: Answer) -> list[tuple[str, str, str | None]]:
+    """(sentence, label, attributed author) for each line after the lead line."""
+    lines = answer.answer.splitlines()
+    out = []
+    for line in lines[1:]:
+        m = LINE.match(line)
+        assert m, f"not a cited sentence line: {line!r}"
+        body, who = m.group("body"), None
+        v = VOICE.match(body)
+        if v:
+            who, body = v.group("who"), body[v.end():]
+        out.append((body, m.group("label"), who))
+    return out
+
+
+def assert_verbatim(answer: Answer) -> None:
+    by_label = {c.label: c for c in answer.citations}
+    lines = sentence_lines(answer)
+    assert lines, answer.answer
+    for sentence, label, who in lines:
+        cit = by_label.get(label)
+        assert cit is not None, f"label {label!r} is not among the citations"
+        assert norm(sentence) in norm(cit.text), (sentence, cit.provision_id)
+        assert sentence in cit.sentences
+        if cit.source_type is DocType.treaty:
+            assert who is None, f"treaty text attributed to {who!r}"
+        else:
+            assert who, f"{cit.source_type.value} sentence shown without its author: {sentence!r}"
+    assert {c.label for c in answer.citations} == {label for _, label, _ in lines}
+    assert [c.key for c in answer.citations] == [str(n) for n in range(1, len(answer.citations) + 1)]
+
+
+QUESTIONS = [
+    "What does Article 25(2) of UNTOC say?",
+    "What does Article 14 of the ICCPR say?",
+    "Are whistleblowers protected?",
+    "Is grooming a crime?",
+    "How does UNTOC protect witnesses?",
+    "What is illegal interception under the Budapest Convention?",
+    "What does the Knowmad Institut say about human rights risks?",
+    "What do NGOs say about the scope of the cybercrime treaty?",
+    "Does Article 14 of the Lanzarote Convention cover rehabilitation?",
+    "What is the definition of a child in the CRC?",
+]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_every_sentence_is_verbatim_from_its_citation(qa, question):
+    answer = qa.ask(question)
+    assert not answer.refused, answer.answer
+    assert answer.mode == "extractive"
+    assert_verbatim(answer)
+    cited = {c.provision_id for c in answer.citations}
+    assert not cited & {c.provision_id for c in answer.related}  # support and related kept apart
+    for c in answer.citations:
+        prov = qa.index.provision(c.provision_id)
+        assert prov is not None and c.doc_id == prov.doc_id and c.article == prov.article
+        assert c.doc_title == qa.index.documents[c.doc_id].title
+
+
+def test_named_provision_is_quoted(qa):
+    answer = qa.ask("What does Article 25(2) of UNTOC say?")
+    assert answer.answer.splitlines()[0] == "In UNTOC, Art. 25(2):"
+    (cit,) = answer.citations
+    assert (cit.provision_id, cit.article, cit.paragraph, cit.label) == (
+        "untoc/art_25/para_2", "25", "2", "UNTOC, Art. 25(2)")
+    assert "compensation and restitution" in answer.answer
+
+
+def test_off_topic_question_is_refused_with_related_provisions(qa):
+    answer = qa.ask("How do I bake sourdough bread?")
+    assert answer.refused
+    assert answer.answer.startswith(NOT_ADDRESSED)
+    assert answer.citations == []
+    assert answer.related and all(c.sentences == [] for c in answer.related)
+
+
+def test_coverage_yes(qa):
+    answer = qa.ask("Does Article 14 of the Lanzarote Convention cover rehabilitation?")
+    assert answer.answer.startswith("Yes")
+    assert not answer.refused
+    assert all(c.provision_id.startswith("lanzarote-convention/art_14") for c in answer.citations)
+    assert re.search(r"recovery|rehabilitation", answer.answer)
+
+
+def test_coverage_no(qa):
+    answer = qa.ask("Does Article 14 of the Lanzarote Convention cover compensation?")
+    assert answer.answer.startswith("Not in"), answer.answer
+    assert "Art. 14" in answer.answer.splitlines()[0]
+    assert not any(c.provision_id.startswith("lanzarote-convention/art_14") for c in answer.citations)
+
+
+def test_coverage_no_points_elsewhere_when_the_treaty_has_it(qa):
+    answer = qa.ask("Does Article 24 of UNTOC cover compensation?")
+    lead = answer.answer.splitlines()[0]
+    assert lead.startswith("Not in UNTOC, Art. 24"), lead
+    assert "UNTOC, Art. 25(2)" in lead and not answer.refused
+    assert_verbatim(answer)
+
+
+def test_commentary_is_attributed(qa):
+    answer = qa.ask("What does the Knowmad Institut say about human rights risks?")
+    assert answer.citations and all(c.source_type is DocType.commentary for c in answer.citations)
+    for line in answer.answer.splitlines()[1:]:
+        assert line.startswith("- Knowmad Institut (commentary) states: "), line
+
+
+def test_mixed_sources_attribute_only_the_commentary(qa):
+    answer = qa.ask("What do NGOs say about the scope of the cybercrime treaty?")
+    assert any(c.source_type is not DocType.treaty for c in answer.citations)
+    assert_verbatim(answer)  # checks the attribution line by line
+
+
+def test_stream_ends_with_the_answer(qa):
+    items = list(qa.stream("What does Article 25(2) of UNTOC say?"))
+    assert isinstance(items[-1], Answer)
+    assert all(isinstance(i, str) for i in items[:-1]) and "".join(items[:-1]).strip()
+    final = items[-1]
+    assert set(final.timings) >= {"resolve", "retrieve", "answer", "total"}
+    assert final.resolved_question and final.doc_scope == ["untoc"]
+
+
+@pytest.mark.parametrize("question, fragment", [
+    ("", "type a question"),
+    ("   \n\t ", "type a question"),
+    ("x" * 50_000, "50,000"),
+])
+def test_bad_questions(qa, question, fragment):
+    with pytest.raises(QuestionError) as info:
+        qa.ask(question)
+    assert fragment in str(info.value)
+
+
+def test_question_at_the_limit_is_accepted(qa):
+    limit = qa.settings.app.max_question_chars
+    question = ("Are whistleblowers protected? " * 200)[:limit]
+    assert isinstance(qa.ask(question), Answer)
+    with pytest.raises(QuestionError):
+        qa.ask(question + " more")
+
+
+def test_empty_index_is_a_question_error(settings_factory):
+    from rag.api import TreatyQA
+
+    with pytest.raises(QuestionError, match="ingest"):
+        TreatyQA(settings_factory()).ask("Are whistleblowers protected?")
