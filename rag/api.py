@@ -25,7 +25,7 @@ class TreatyQA:
         self.settings = settings or Settings()
         self.index = index or Index(self.settings)
         self.retriever = Retriever(self.index, self.settings)
-        self.extractive = ExtractiveAnswerer(self.index, self.settings)
+        self.extractive = ExtractiveAnswerer(self.index, self.settings, search=self._topic_search)
         self._llm = None
 
     # -- asking ----------------------------------------------------------------------
@@ -94,6 +94,11 @@ class TreatyQA:
         answer.doc_scope = query.doc_scope or sorted({c.doc_id for c in answer.citations})
         answer.passages = passages
         yield answer
+
+    def _topic_search(self, topic: str) -> list[Passage]:
+        query = self.retriever.resolve(topic)
+        query.refs.references = []
+        return self.retriever.search(query, Filters(), self.settings.retrieval.top_k)
 
     def _fallback(self, question: str, passages: list[Passage]) -> Answer:
         return self.extractive.run(question, passages)

@@ -228,7 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", default="eval/reports/latest", help="output directory")
     ev.add_argument("--no-baselines", action="store_true")
     ev.add_argument("--check", action="store_true", help="fail if a metric is below eval/thresholds.toml")
-    ev.add_argument("--limit", type=int, help="only the first N questions (smoke runs)")
+    ev.add_argument("--limit", type=int, help="only the first N questions of each file (smoke runs)")
+    ev.add_argument("--thresholds", help="thresholds TOML for --check (default: eval/thresholds.toml)")
+    ev.add_argument("--no-cold-start", action="store_true", help="skip the cold-start measurement")
+    ev.add_argument("--quiet", action="store_true", help="no progress bars")
     ev.set_defaults(func=cmd_eval)
     return p
 

@@ -2,7 +2,9 @@
 
 Why: building an index of the whole corpus takes over a minute on a small machine, so it
 is built once per session (into a temporary directory) and shared read-only by every test
-that only asks questions. Tests that change an index build their own small one in tmp_path.
+that only asks questions; a built one is also cached between sessions, outside the repo
+(RAG_TEST_INDEX_CACHE=DIR, or "off" to always build). Tests that change an index build
+their own small one in tmp_path.
 The corpus is test data that lives beside the repository; a missing corpus is a failure,
 never a skip, because a green run without it would have tested nothing.
 """

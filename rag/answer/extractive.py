@@ -7,6 +7,7 @@ answer says so and lists the closest provisions as related, not as support.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,9 +39,11 @@ class Sentence:
 
 
 class ExtractiveAnswerer:
-    def __init__(self, index: Index, settings: Settings):
+    def __init__(self, index: Index, settings: Settings,
+                 search: Callable[[str], list[Passage]] | None = None):
         self.index = index
         self.settings = settings
+        self.search = search  # topic search over all documents, for "is it addressed elsewhere?"
 
     # -- candidates ------------------------------------------------------------------
     def sentences(self, passages: list[Passage], limit: int = 8) -> list[Sentence]:
@@ -135,10 +138,12 @@ class ExtractiveAnswerer:
 
     def _coverage(self, question: str, cov: re.Match, passages: list[Passage],
                   assumed_document: str | None) -> Answer:
-        """ "Does Article X cover Y?": yes with the words that do, or where Y is addressed instead."""
+        """ "Does Article X cover Y?": yes with the words that do, or where Y is addressed instead.
+
+        Relative, not absolute: Article X covers Y when its best sentence about Y is about as
+        good as the best sentence about Y anywhere else in the texts."""
         cfg = self.settings.answer
         topic = _STOP_TOPIC.sub("", cov.group("topic")).strip(" ?.")
-        art = cov.group("art")
         from ..expansion import expand
 
         topic_q = f"{topic} {expand(topic)}".strip()
@@ -146,25 +151,43 @@ class ExtractiveAnswerer:
         sentences = self.sentences(inside, limit=len(inside))
         self.score(topic_q, sentences)
         best = max((s.score for s in sentences), default=0.0)
-        doc_name = self._doc_name(inside[0].chunk.doc_id) if inside else ""
-        article_label = self._label(inside[0]).split("(")[0] if inside else f"Article {art}"
-        if best >= cfg.min_sentence_score + 0.15:
-            chosen = self._top(sentences, 3, floor=best * 0.85)
+        article_label = (re.sub(r"(Art\. [^ (]+)\(.*$", r"\1", self._label(inside[0])) if inside
+                         else f"Article {cov.group('art')}")
+        article_ids = {p.chunk.id for p in inside}
+        article_prefix = inside[0].chunk.provision_id.split("/para_")[0].split("#")[0] if inside else ""
+        alt = self._elsewhere(topic, topic_q, passages, article_ids, article_prefix)
+        alt_best = max((s.score for s in alt), default=0.0)
+        floor = cfg.min_sentence_score + 0.1
+        if best >= floor and best >= alt_best - 0.03:
+            chosen = self._top(sentences, 3, floor=best * 0.9)
             lead = f"Yes. {article_label} addresses {topic}:"
             return self._compose(question, lead, chosen, passages, assumed_document)
-        # Not there: where is it addressed instead?
-        elsewhere = [p for p in passages if p.reason == "search"]
-        alt = self.sentences(elsewhere)
-        self.score(topic_q, alt)
-        alt_best = max((s.score for s in alt), default=0.0)
-        if alt_best >= cfg.min_sentence_score + 0.1:
-            chosen = self._top(alt, 3, floor=alt_best * 0.85)
+        if alt_best >= floor:
+            chosen = self._top(alt, 3, floor=alt_best * 0.9)
             where = _join_labels(list(dict.fromkeys(s.provision.label for s in chosen)))
-            lead = f"Not in {article_label}{' of the ' + doc_name if doc_name and doc_name not in article_label else ''}. {topic[:1].upper() + topic[1:]} is addressed in {where}:"
-            return self._compose(question, lead, chosen, passages, assumed_document)
+            lead = f"Not in {article_label}. {topic[:1].upper() + topic[1:]} is addressed in {where}:"
+            return self._compose(question, lead, chosen, passages + [s.passage for s in chosen], assumed_document)
         ans = self._refusal(question, passages, alt_best)
         ans.answer = f"Not in {article_label}, and the texts searched do not appear to address {topic} elsewhere."
         return ans
+
+    def _elsewhere(self, topic: str, topic_q: str, passages: list[Passage], exclude: set[str],
+                   article_prefix: str) -> list[Sentence]:
+        """The best sentences about the topic outside the named article (all documents)."""
+        found = [p for p in passages if p.reason == "search" and p.chunk.id not in exclude]
+        if self.search is not None:
+            found += self.search(topic)
+        seen: set[str] = set()
+        keep = []
+        for p in found:
+            if p.chunk.id in seen or p.chunk.id in exclude or (
+                    article_prefix and p.chunk.provision_id.startswith(article_prefix + "/")):
+                continue
+            seen.add(p.chunk.id)
+            keep.append(p)
+        alt = self.sentences(keep, limit=len(keep))
+        self.score(topic_q, alt)
+        return alt
 
     # -- output ----------------------------------------------------------------------
     def _compose(self, question: str, lead: str, chosen: list[Sentence], passages: list[Passage],

@@ -464,10 +464,11 @@ def run_evaluation(settings: Settings, questions_files: Sequence[Path | str] | N
         if any(s.name == spec.name for s in specs):
             continue
         specs.append(spec)
-    baseline = None
+    factories: dict[str, PlainLlamaIndexFactory] = {}
     if baselines:
-        baseline = PlainLlamaIndexFactory(qa.index, progress, say)
-        specs.append(ConfigSpec("llama-index", "baseline", baseline.description, None, answers=False))
+        for name, size in (("llama-index", None), ("llama-index-200", 200)):
+            factories[name] = PlainLlamaIndexFactory(qa.index, progress, say, size)
+            specs.append(ConfigSpec(name, "baseline", factories[name].description, None, answers=False))
 
     judge = OfflineJudge(qa.index.embedder)
     judge_info: dict[str, Any] = {"name": judge.name}
@@ -491,7 +492,7 @@ def run_evaluation(settings: Settings, questions_files: Sequence[Path | str] | N
     runs: dict[str, dict[str, UnitRun]] = {}
     for spec in specs:
         if spec.kind == "baseline":
-            runs[spec.name] = _run_baseline(spec, baseline.get(), items, progress)
+            runs[spec.name] = _run_baseline(spec, factories[spec.name].get(), items, progress)
             continue
         if spec.name == REFERENCE:
             cqa = qa
@@ -523,11 +524,11 @@ def run_evaluation(settings: Settings, questions_files: Sequence[Path | str] | N
     errors = sum(1 for r in runs[REFERENCE].values() if r.error)
     if errors:
         notes.append(f"{errors} question(s) failed in the reference run; see their 'error' in results.json")
-    if baseline is not None:
-        b = baseline.get()
+    for name, factory in factories.items():
+        b = factory.get()
         trunc = (f"; {b.n_truncated} of them are longer than the embedding model's input and are embedded "
                  "from their start only" if b.n_truncated else "")
-        notes.append(f"llama-index baseline: {b.n_nodes} nodes, built in {b.build_seconds:.1f} s{trunc}")
+        notes.append(f"{name} baseline: {b.n_nodes} nodes, built in {b.build_seconds:.1f} s{trunc}")
     if cold_start and units:
         say("measuring cold start (rag ask in a new process) ...")
         result.cold_start = measure_cold_start(settings, units[0].question)
@@ -543,18 +544,19 @@ def run_evaluation(settings: Settings, questions_files: Sequence[Path | str] | N
 class PlainLlamaIndexFactory:
     """Builds the baseline on first use, so its cost is only paid when it is evaluated."""
 
-    description = ("plain llama-index: VectorStoreIndex over whole files, default SentenceSplitter, same "
-                   "embedding model, similarity_top_k=10; retrieval only")
-
-    def __init__(self, index: Index, progress: bool, say: Callable[[str], None]):
+    def __init__(self, index: Index, progress: bool, say: Callable[[str], None], chunk_size: int | None = None):
         self.index, self.progress, self.say, self._b = index, progress, say, None
+        self.chunk_size = chunk_size
+        split = f"SentenceSplitter(chunk_size={chunk_size})" if chunk_size else "default SentenceSplitter"
+        self.description = (f"plain llama-index: VectorStoreIndex over whole files, {split}, same "
+                            "embedding model, similarity_top_k=10; retrieval only")
 
     def get(self):
         if self._b is None:
             from .baselines import PlainLlamaIndex
 
             self.say("building the plain llama-index baseline (embeds the corpus again) ...")
-            self._b = PlainLlamaIndex(self.index, top_k=TOP_K, progress=self.progress)
+            self._b = PlainLlamaIndex(self.index, top_k=TOP_K, progress=self.progress, chunk_size=self.chunk_size)
         return self._b
 
 
