@@ -31,6 +31,11 @@ _DEFINITIONAL = re.compile(
     r"\b(?:what (?:is|are|does|counts)|wh?at|define[sd]?|definitions?|meaning|means?|counts? as|understood)\b", re.I)
 
 
+_QUESTION_WORDS = frozenset(
+    "what doe do say provid cover articl art paragraph under mean state parti convent protocol pleas "
+    "tell me about regard how who when where which whi".split())
+
+
 @dataclass
 class Query:
     question: str
@@ -205,9 +210,26 @@ class Retriever:
                 query.notices.append(missing)
             if pid is None:
                 continue
-            for c in self.index.chunks_of_provision(pid):
-                out.append(Passage(chunk=c, score=1.0, reason="reference", target=pid))
+            found = [Passage(chunk=c, score=1.0, reason="reference", target=pid)
+                     for c in self.index.chunks_of_provision(pid)]
+            out += self._order_by_topic(query, ref, doc_id, found)
         return out
+
+    def _order_by_topic(self, query: Query, ref: Reference, doc_id: str, found: list[Passage]) -> list[Passage]:
+        """ "Does Article 18 of UNTOC allow video testimony?": the paragraph about video first.
+
+        A bare reference ("What does Article 25 say?") keeps document order."""
+        if len(found) < 2:
+            return found
+        rest = query.question[: ref.span[0]] + " " + query.question[ref.span[1]:]
+        rest = _strip_documents(rest, [], self.index.documents)
+        terms = [t for t in tokenize(rest) if t not in _QUESTION_WORDS]
+        if len(terms) < 2:
+            return found
+        topic = Query(question=rest, search_text=rest, expansion=expand(rest), refs=QuestionRefs())
+        ranked = self.search(topic, Filters(doc_ids=[doc_id]), 60)
+        pos = {p.chunk.id: i for i, p in enumerate(ranked)}
+        return sorted(found, key=lambda p: pos.get(p.chunk.id, len(pos)))
 
     def _document_for(self, ref: Reference, query: Query, filters: Filters) -> tuple[str | None, str | None]:
         metas = self.index.documents
