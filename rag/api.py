@@ -70,7 +70,8 @@ class TreatyQA:
         mode = mode or self.settings.answer.mode
         t1 = time.perf_counter()
         answer: Answer | None = None
-        if query.unindexed:
+        named_missing = query.unresolved and not any(p.reason == "reference" for p in passages)
+        if query.unindexed or named_missing:  # never answer "Article 99" from other provisions
             answer = self.extractive.refuse(question, passages)
             yield answer.answer
         elif mode == "llm":

@@ -128,7 +128,10 @@ def cmd_ask(args) -> int:
         except QuestionError as exc:
             rc = 1
             if args.json:
-                print(json.dumps({"question": item.get("question", ""), "error": str(exc)}))
+                err = {"question": item.get("question", ""), "error": str(exc)}
+                if "id" in item:
+                    err["id"] = item["id"]
+                print(json.dumps(err))
             else:
                 print(f"error: {exc}", file=sys.stderr)
             continue

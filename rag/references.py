@@ -137,7 +137,7 @@ def _parts(rest: str) -> list[str]:
     m = re.search(r"[ .]+([a-z]|[ivx]{1,4})$", rest.strip() and rest.rstrip(), re.I)
     if m and not re.search(r"\(", rest):
         parts.append(m.group(1))
-    return [p.lower() for p in parts]
+    return list(dict.fromkeys(p.lower() for p in parts))  # "(a)" and "subparagraph (a)" once
 
 
 def parse_references(question: str, metas: dict[str, DocumentMeta]) -> QuestionRefs:
@@ -159,13 +159,13 @@ def parse_references(question: str, metas: dict[str, DocumentMeta]) -> QuestionR
             ref.point = letters[0]
             if len(letters) > 1:
                 ref.subpoint = letters[1]
-        ref.doc_id = _nearest_doc(ref.span, docs)
+        ref.doc_id = _nearest_doc(ref.span, docs, question)
         refs.append(ref)
     # "articles 5 and 6": the extra numbers after "and"/","
     for m in re.finditer(r"\barticles\s+(\d{1,3})((?:\s*(?:,|and|or)\s*\d{1,3})+)", question, re.I):
         for n in re.findall(r"\d{1,3}", m.group(2)):
             refs.append(Reference(article=n, span=(m.start(), m.end()),
-                                  doc_id=_nearest_doc((m.start(), m.end()), docs)))
+                                  doc_id=_nearest_doc((m.start(), m.end()), docs, question)))
     para_only = None
     if not refs:
         pm = _PARA_ONLY.search(question)
@@ -174,10 +174,16 @@ def parse_references(question: str, metas: dict[str, DocumentMeta]) -> QuestionR
     return QuestionRefs(references=refs, documents=docs, paragraph_only=para_only)
 
 
-def _nearest_doc(span: tuple[int, int], docs: list[DocumentMention]) -> str | None:
+def _nearest_doc(span: tuple[int, int], docs: list[DocumentMention], question: str) -> str | None:
     """The document named closest to a reference ("Article 14 of the Lanzarote Convention",
     "the Budapest Convention's article 32"); None when no document is named."""
     if not docs:
         return None
+    for d in docs:  # "Article 23 of the Lanzarote Convention"
+        if d.span[0] >= span[1] and re.fullmatch(r"\W*(?:of|in|under)?\s*(?:the)?\s*", question[span[1]:d.span[0]]):
+            return d.doc_id
+    for d in reversed(docs):  # "the Budapest Convention's article 32", "UNTOC art. 5"
+        if d.span[1] <= span[0] and re.fullmatch(r"(?:['\u2019]s)?\s*", question[d.span[1]:span[0]]):
+            return d.doc_id
     best = min(docs, key=lambda d: min(abs(d.span[0] - span[1]), abs(span[0] - d.span[1])))
     return best.doc_id

@@ -47,6 +47,7 @@ class Query:
     notices: list[str] = field(default_factory=list)
     follow_up: bool = False
     unindexed: list[str] = field(default_factory=list)  # named documents that are not indexed
+    unresolved: list[str] = field(default_factory=list)  # named provisions that do not exist
 
 
 class Retriever:
@@ -233,18 +234,26 @@ class Retriever:
 
     def _document_for(self, ref: Reference, query: Query, filters: Filters) -> tuple[str | None, str | None]:
         metas = self.index.documents
-        has = [d for d in metas if self.index.provision(f"{d}/art_{ref.article}")
-               and (not filters.doc_ids or d in filters.doc_ids)]
+
+        def in_scope(d: str) -> bool:
+            m = metas[d]
+            return filters.admits({"doc_id": d, "doc_type": m.doc_type.value, "language": m.language})
+
+        has = [d for d in metas if self.index.provision(f"{d}/art_{ref.article}") and in_scope(d)]
         if ref.doc_id:
             if ref.doc_id in has:
                 return ref.doc_id, None
             name = metas[ref.doc_id].cite_name if ref.doc_id in metas else ref.doc_id
+            if ref.doc_id in metas and not in_scope(ref.doc_id):
+                return None, f"{name} is outside the chosen search scope; widen the scope to look it up."
+            query.unresolved.append(ref.describe())
             return None, f"{name} has no Article {ref.article} in the index."
         candidates = [d for d in query.doc_scope if d in has]
         if candidates:
             return candidates[0], None
         if not has:
-            return None, f"No indexed document has an Article {ref.article}."
+            query.unresolved.append(ref.describe())
+            return None, f"No document in scope has an Article {ref.article}."
         if len(has) == 1:
             return has[0], None
         default = self.settings.default_document
@@ -271,12 +280,12 @@ class Retriever:
         candidates = []
         para = ref.paragraph
         point = ref.point
-        if para and point and ref.subpoint:
-            candidates.append(f"{base}/para_{para}/point_{point}/sub_{ref.subpoint}")
-        if para and point:
-            candidates.append(f"{base}/para_{para}/point_{point}")
-        if point and not para:
-            candidates += [f"{base}/para_1/point_{point}"]
+        paras = [para] if para else ["1"]  # points of unnumbered articles sit in an implicit para_1
+        for p in paras:
+            if point and ref.subpoint:
+                candidates.append(f"{base}/para_{p}/point_{point}/sub_{ref.subpoint}")
+            if point:
+                candidates.append(f"{base}/para_{p}/point_{point}")
         if para:
             candidates.append(f"{base}/para_{para}")
         for pid in candidates:
@@ -285,7 +294,9 @@ class Retriever:
         name = self.index.documents[doc_id].cite_name
         missing = None
         if candidates:
-            missing = f"{name}, Article {ref.article} has no {ref.describe().split(' ', 2)[-1]}; showing the whole article."
+            parts = ", ".join(f"{kind} {value}" for kind, value in
+                              (("paragraph", para), ("subparagraph", point), ("item", ref.subpoint)) if value)
+            missing = f"{name}, Article {ref.article} has no {parts}; showing the whole article."
         return base, missing
 
     def _cross_references(self, passages: list[Passage], seen: set[str]) -> list[Passage]:

@@ -28,7 +28,7 @@ _DIVISION = re.compile(
 _PREAMBLE = re.compile(r"^(?:Preamble|PREAMBLE)\s*$")
 _PARA = re.compile(r"^\s*(\d{1,3})\.(?:\s+|$|(?=[A-Z\u201c\"']))")
 _L_AS_ONE = re.compile(r"^\s*(l)\.\s+(?=[A-Z])")  # OCR artefact: "l." for "1." (UNCAC art. 66)
-_POINT = re.compile(r"^\s*\(?([a-z]{1,2}|[ivxlc]{1,6})\)\s*(?=\S)")
+_POINT = re.compile(r"^\s*(?:\(?([a-z]{1,2}|[ivxlc]{1,6})\)\s*(?=\S)|([a-z])\.\s*(?=[A-Z]))")
 _DASH = re.compile(r"^\s*[\u2013\u2014\u2022-]\s+")
 _RUN_ON_PARA = re.compile(r"(?<=[.;:])\s+(\d{1,3})\.\s+(?=[A-Z\u201c\"'])")
 _ROMAN = re.compile(r"^(?:x{0,2})(?:ix|iv|v?i{0,3})$")
@@ -261,12 +261,22 @@ def _parse_treaty(lines: list[_Line], b: _Builder, root: Provision) -> None:
                 continue
             mm = _POINT.match(seg_text)
             if mm:
-                marker = mm.group(1)
+                marker = mm.group(1) or mm.group(2)
                 if para is None:  # unnumbered article with points: implicit paragraph 1
                     para = b.add(pid=f"{article.id}/para_1", kind="paragraph",
                                  start=_body_start(article, b, seg_start), parent=article, number=None,
                                  label=article.label, chapter=article.chapter, article=article.number,
                                  article_title=article.title, paragraph=None)
+                if mm.group(2) and point is not None:  # "a." items inside a point: one level down
+                    holder = sub or point
+                    node = b.add(pid=f"{holder.id}/item_{marker}", kind="subpoint", start=seg_start,
+                                 parent=holder, number=marker,
+                                 label=art_label(article, para.number or "", point.number,
+                                                 sub.number if sub else "", marker),
+                                 chapter=article.chapter, article=article.number,
+                                 article_title=article.title, paragraph=para.number, point=point.number)
+                    b.extend(node, seg_end)
+                    continue
                 is_sub = _is_subpoint(marker, point, sub)
                 if is_sub and point is not None:
                     sub = b.add(pid=f"{point.id}/sub_{marker}", kind="subpoint", start=seg_start,

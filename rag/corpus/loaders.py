@@ -59,6 +59,18 @@ def _meta(path: Path, fields: dict) -> DocumentMeta:
     return DocumentMeta(**data)
 
 
+def _check_doc_type(path: Path, fields: dict) -> None:
+    """A declared doc_type must be one we know (any case); a typo must not turn a treaty
+    into a commentary silently."""
+    if fields.get("doc_type") in (None, ""):
+        return
+    value = str(fields["doc_type"]).strip().lower()
+    if value not in {t.value for t in DocType}:
+        raise LoadError(path, f"unknown doc_type {fields['doc_type']!r}; use one of: "
+                              + ", ".join(t.value for t in DocType))
+    fields["doc_type"] = value
+
+
 def decode_text(path: Path, raw: bytes) -> str:
     """Decode text files; reject binary ones instead of indexing garbage."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -94,6 +106,7 @@ def load_document(path: Path, settings: Settings) -> Document:
     if suffix in TEXT_SUFFIXES:
         doc = _load_text(path, sidecar)
     else:
+        _check_doc_type(path, sidecar)
         meta = _meta(path, sidecar)
         if suffix == ".pdf":
             from . import pdf as mod
@@ -119,6 +132,8 @@ def _load_text(path: Path, sidecar: dict) -> Document:
         raise LoadError(path, f"cannot read file: {exc}") from exc
     text = decode_text(path, raw).replace("\r\n", "\n").replace("\r", "\n")
     fields: dict = {}
+    if text.startswith("---\n") and not _FRONT_MATTER.match(text):
+        raise LoadError(path, "front matter is not closed: add a line '---' after the metadata")
     m = _FRONT_MATTER.match(text)
     if m:
         try:
@@ -130,6 +145,7 @@ def _load_text(path: Path, sidecar: dict) -> Document:
         fields.update(fm)
         text = text[m.end():]
     fields.update(sidecar)
+    _check_doc_type(path, fields)
     if "title" not in fields:
         h = re.search(r"^#\s+(.+)$", text, re.M)
         if h:

@@ -175,6 +175,7 @@ def _make_line(page: int, chars: list[dict], split_gap: float | None = None) -> 
     pieces: list[str] = []
     segments: list[tuple[str, float, float]] = []
     seg_start = None
+    seg_x0 = 0.0
     prev_x1 = None
     last_kept_x1 = None
     pending_space = False

@@ -8,6 +8,7 @@ them ("Article 14", "solicitation of children") far more often than the body doe
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ..model import Chunk, ParsedDocument, Provision
 from ..settings import ChunkSettings
@@ -68,8 +69,13 @@ def heading_for(parsed: ParsedDocument, prov: Provision) -> str:
 
 
 class Chunker:
-    def __init__(self, settings: ChunkSettings):
+    def __init__(self, settings: ChunkSettings, model_tokens: Callable[[str], int] | None = None,
+                 model_limit: int = 256):
         self.settings = settings
+        # The embedding model's own tokenizer, when given: tiktoken undercounts some scripts
+        # (Russian text is ~2x more wordpieces), and the model silently cuts what exceeds it.
+        self.model_tokens = model_tokens
+        self.model_limit = model_limit
 
     def run(self, parsed: ParsedDocument) -> list[Chunk]:
         self.parsed = parsed
@@ -123,13 +129,24 @@ class Chunker:
         # Split at points: groups of points, each with the paragraph's lead-in as context.
         first = self.idx[para.children[0]].start
         lead = clean_text(self.parsed.document.text[para.start:first])
+        if not _has_words(lead):
+            lead = ""
         out: list[Chunk] = []
         if lead and not self._fits(para, lead):
             out += self._leaf(para, para.start, first)
             lead = ""
         group: list[Provision] = []
+        prev_end = None
         for cid in para.children:
             child = self.idx[cid]
+            gap_start = prev_end if prev_end is not None else child.start
+            gap = self.parsed.document.text[gap_start:child.start]
+            prev_end = child.end
+            if _has_words(clean_text(gap)):  # text between points must not be lost
+                if group:
+                    out += self._group(para, group, lead)
+                    group = []
+                out += self._leaf(para, gap_start + len(gap) - len(gap.lstrip()), child.start, context=lead)
             candidate = group + [child]
             span = self.parsed.document.text[candidate[0].start:child.end]
             if group and not self._fits(para, span, context=lead):
@@ -156,8 +173,8 @@ class Chunker:
     def _leaf(self, prov: Provision, start: int, end: int, context: str = "") -> list[Chunk]:
         """A span that must be split at sentences (greedily) if it does not fit."""
         text = self.parsed.document.text[start:end]
-        if not clean_text(text):
-            return []
+        if not _has_words(clean_text(text)):
+            return []  # a bare "1." before its points, or whitespace
         if self._fits(prov, text, context):
             return [self._make(prov, start, end, context)]
         out: list[Chunk] = []
@@ -202,7 +219,10 @@ class Chunker:
 
     # -- helpers ---------------------------------------------------------------------
     def _fits(self, prov: Provision, text: str, context: str = "") -> bool:
-        return count_tokens(self._embed_text(prov, clean_text(text), context)) <= self.settings.max_tokens
+        embed = self._embed_text(prov, clean_text(text), context)
+        if count_tokens(embed) > self.settings.max_tokens:
+            return False
+        return self.model_tokens is None or self.model_tokens(embed) <= self.model_limit - 2
 
     def _embed_text(self, prov: Provision, text: str, context: str) -> str:
         head = heading_for(self.parsed, prov)
@@ -236,10 +256,37 @@ class Chunker:
                      text=text, embed_text=embed, start=start, end=end, metadata=md)
 
 
+_TRAILING_MARKER = re.compile(r"\s\(?(?:[a-z]|\d{1,3}|[ivx]{1,4})[.)]$")
+
+
+def _has_words(text: str) -> bool:
+    return bool(re.search(r"[^\W\d_]{2,}", text))
+
+
 def _sentence_spans(text: str, offset: int) -> list[tuple[int, int]]:
     spans, prev = [], 0
     for m in _SENTENCE_END.finditer(text):
         spans.append((offset + prev, offset + m.start()))
         prev = m.end()
     spans.append((offset + prev, offset + len(text.rstrip())))
-    return [(s, e) for s, e in spans if e > s]
+    # A list marker ("a.", "1.", "(ii)") that ended up at a sentence's end belongs to the next one.
+    for i in range(len(spans) - 1):
+        s, e = spans[i]
+        m = _TRAILING_MARKER.search(text[s - offset:e - offset])
+        if m and m.start() > 0:
+            spans[i] = (s, s + len(text[s - offset:s - offset + m.start()].rstrip()))
+            spans[i + 1] = (s + m.start() + (len(m.group(0)) - len(m.group(0).lstrip())), spans[i + 1][1])
+    merged: list[tuple[int, int]] = []
+    carry = None  # a bare "1." is glued to the sentence it numbers
+    for s, e in spans:
+        if e <= s:
+            continue
+        if carry is not None:
+            s, carry = carry, None
+        if not _has_words(text[s - offset:e - offset]):
+            carry = s
+            continue
+        merged.append((s, e))
+    if carry is not None and merged:
+        merged[-1] = (merged[-1][0], offset + len(text.rstrip()))
+    return merged

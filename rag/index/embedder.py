@@ -62,6 +62,10 @@ class Embedder:
     def dimension(self) -> int:
         return int(self.model.get_sentence_embedding_dimension())
 
+    def count_tokens(self, text: str) -> int:
+        """Wordpieces as the model counts them (its input limit is in these units)."""
+        return len(self.model.tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"])
+
     def embed(self, texts: list[str], progress: bool = False) -> list[list[float]]:
         if not texts:
             return []

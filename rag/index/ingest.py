@@ -76,7 +76,7 @@ class Ingestor:
         self.registry = registry
         self.store = store
         self.embedder = embedder
-        self.chunker = Chunker(settings.chunking)
+        self.chunker = Chunker(settings.chunking, embedder.count_tokens, settings.embedding.max_seq_tokens)
 
     def run(self, paths: list[Path], progress: bool | ProgressFn = True, prune: bool = True) -> IngestReport:
         """Ingest files and folders. With prune, documents that came from a given folder
@@ -128,12 +128,18 @@ class Ingestor:
             parsed = self.registry.parsed(doc.id)
             res.status, res.provisions = "unchanged", len(parsed.provisions) if parsed else 0
             res.chunks = len(self.registry.chunk_hashes(doc.id))
+            if other != str(path):  # moved or renamed: remember where it lives now
+                self.registry.set_path(doc.id, str(path))
             return res
         try:
             res.provisions, res.chunks, res.embedded = self.index_document(doc)
         except Exception as exc:  # noqa: BLE001
             res.status, res.error = "failed", f"indexing failed: {exc}"
             return res
+        # The same file indexed earlier under another id (its front matter changed): drop that.
+        for d in self.registry.documents():
+            if d["doc_id"] != doc.id and d["path"] and Path(d["path"]).resolve() == path.resolve():
+                self.remove(d["doc_id"])
         res.status = "updated" if previous else "ingested"
         return res
 

@@ -89,6 +89,10 @@ class Registry:
             )
             self._bump()
 
+    def set_path(self, doc_id: str, path: str) -> None:
+        with self._lock, self.db:
+            self.db.execute("UPDATE documents SET path=? WHERE doc_id=?", (path, doc_id))
+
     def remove_document(self, doc_id: str) -> None:
         with self._lock, self.db:
             self.db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
