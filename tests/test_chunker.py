@@ -140,9 +140,7 @@ def _uncovered(parsed, chunks) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("doc_id", [
     "budapest-convention", "budapest-protocol-1", "lanzarote-convention", "uncac", "iccpr", "iccpr-op1",
     "crc", "crc-opsc",
-    pytest.param("untoc", marks=pytest.mark.xfail(strict=True, reason=(
-        "bug: chunker drops text between a paragraph's points when they go to different chunks "
-        "(UNTOC Art. 5(1): 'a. Criminal activities...' / 'b. Other activities...' are in no chunk)"))),
+    "untoc",
 ])
 def test_no_article_text_is_dropped(corpus_chunks, parsed_corpus, doc_id):
     assert _uncovered(parsed_corpus[doc_id], corpus_chunks[doc_id]) == []
@@ -205,26 +203,22 @@ def test_an_overlong_paragraph_is_split_into_fitting_chunks(settings, wordpiece)
     assert "t/art_9/para_2#1" in {c.id for c in chunks}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: a paragraph whose first sentence does not fit gets a chunk holding only its number "
-    "('1.'): chunker._SENTENCE_END splits after the paragraph number and _leaf flushes it alone "
-    "(10 such chunks in UNCAC, e.g. uncac/art_7/para_1#1)"))
 def test_no_chunk_is_only_a_paragraph_number(corpus_chunks):
     bare = [c.id for chunks in corpus_chunks.values() for c in chunks
             if len(re.findall(r"[A-Za-z]{2,}", c.text)) < 3]
     assert bare == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: chunk size is measured in cl100k tokens only; Cyrillic text (an official UN language) "
-    "gives ~390 wordpieces per 200-token chunk, so the model silently truncates a third of it "
-    "(chunker._fits should count the embedding model's wordpieces)"))
 def test_russian_text_fits_the_model(settings, wordpiece):
     sentence = ("Каждое Государство-участник принимает такие законодательные и другие меры, которые "
                 "могут потребоваться для признания в качестве уголовных преступлений согласно его "
                 "внутреннему праву умышленного перехвата без права на это. ")
     doc = Document(meta=DocumentMeta(id="ru", title="Конвенция", language="ru"),
                    text="### Article 2. Title\n\n1. " + sentence * 8 + "\n")
-    chunks = Chunker(settings.chunking).run(parse_document(doc))
+    # As ingestion builds it: measured with the embedding model's own tokenizer as well.
+    from rag.index.embedder import Embedder
+
+    chunker = Chunker(settings.chunking, Embedder(settings.embedding).count_tokens)
+    chunks = chunker.run(parse_document(doc))
     assert chunks
     assert max(len(wordpiece(c.embed_text)["input_ids"]) for c in chunks) <= 256

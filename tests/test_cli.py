@@ -123,9 +123,6 @@ def test_questions_file_in_one_process(capsys, index_dir, tmp_path):
     assert "error" in objs[3] and "type a question" in objs[3]["error"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: in `rag ask --json --questions`, the error line for a bad question lacks the item's "
-    "id (cli.cmd_ask prints only question and error), so batch results cannot be matched"))
 def test_errors_in_a_questions_file_keep_their_id(capsys, index_dir, tmp_path):
     questions = tmp_path / "q.jsonl"
     questions.write_text(json.dumps({"id": "c", "question": ""}) + "\n", encoding="utf-8")

@@ -75,7 +75,7 @@ def test_every_configuration_answers_every_question(evaluated):
     result, files, out = evaluated
     data = json.loads((out / "results.json").read_text())
     names = [c["name"] for c in data["configs"]]
-    assert names == ["product", "lexical", "top5", "llama-index"]
+    assert names == ["product", "lexical", "top5", "llama-index", "llama-index-200"]
     expected = [u.uid for it in load_many(files) for u in it.units]
     assert [q["id"] for q in data["questions"]] == expected
     for q in data["questions"]:

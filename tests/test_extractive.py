@@ -104,10 +104,6 @@ def test_off_topic_question_is_refused_with_related_provisions(qa):
     assert answer.related and all(c.sentences == [] for c in answer.related)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: a question naming an article that does not exist ('Article 99 of UNTOC') gets a "
-    "non-refused answer 'The texts address this in UNTOC, Art. 24(4), ...' quoting unrelated "
-    "provisions (extractive.run falls back to search when the named provision is missing)"))
 def test_a_missing_article_is_not_answered_with_other_provisions(qa):
     answer = qa.ask("What does Article 99 of UNTOC say?")
     assert any("99" in n for n in answer.notices)

@@ -160,10 +160,6 @@ def test_deleting_a_file_removes_its_document(small):
     assert_consistent(ix)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: renaming an unchanged file deletes its document: the 'unchanged' path in "
-    "Ingestor._one does not update the registry path, so _prune sees the old path missing and "
-    "removes the document (report still says '2 documents indexed')"))
 def test_renaming_a_file_keeps_its_document(small):
     docs, ix, _ = small
     (docs / "a.md").rename(docs / "renamed.md")
@@ -173,9 +169,6 @@ def test_renaming_a_file_keeps_its_document(small):
     assert_consistent(ix)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: when a file's front-matter id changes, the document under the old id stays indexed "
-    "forever (its registry path still exists, so _prune keeps it): stale duplicate content"))
 def test_changing_a_documents_id_replaces_the_old_one(small):
     docs, ix, _ = small
     path = docs / "b.md"

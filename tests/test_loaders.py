@@ -174,26 +174,17 @@ def test_discover_skips_hidden_readme_and_unsupported(tmp_path):
     assert found == ["a.md", "b.txt", "sub/d.md"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: front matter without its closing '---' is silently indexed as body text and the id "
-    "falls back to the file name (loaders._FRONT_MATTER simply does not match); should be a LoadError"))
 def test_unclosed_front_matter(tmp_path, settings):
     err = load_error(write(tmp_path / "unclosed.md", "---\nid: real-id\ntitle: Real\n\n" + TREATY), settings)
     assert "front matter" in err.message
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: doc_type 'Treaty' (capitalised) is silently replaced by a guess from the title "
-    "(here: commentary) in loaders._meta; the answer then quotes the treaty as a commentary"))
 def test_doc_type_is_case_insensitive(tmp_path, settings):
     doc = load_document(write(tmp_path / "p.md", "---\nid: p\ntitle: Additional Protocol\ndoc_type: Treaty\n---\n"
                               + TREATY), settings)
     assert doc.meta.doc_type is DocType.treaty
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: an explicit but invalid doc_type ('treatise') is silently replaced by a guess "
-    "instead of a LoadError naming the allowed values (loaders._meta)"))
 def test_invalid_doc_type_is_an_error(tmp_path, settings):
     err = load_error(write(tmp_path / "p.md", "---\nid: p\ntitle: A Protocol\ndoc_type: treatise\n---\n" + TREATY),
                      settings)

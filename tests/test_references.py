@@ -68,18 +68,11 @@ def test_documents_named_in_questions(metas, question, doc_ids):
     assert [d.doc_id for d in find_documents(question, metas)] == doc_ids
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: references._nearest_doc picks the closest document name on either side, so in "
-    "'Article 2 of the Budapest Convention and Article 23 of the Lanzarote Convention' Article 23 "
-    "is attributed to the Budapest Convention (which also has an Article 23: a wrong citation)"))
 def test_each_reference_takes_the_document_that_follows_it(metas):
     q = "What do Article 2 of the Budapest Convention and Article 23 of the Lanzarote Convention say?"
     assert refs(q, metas) == [("2", None, None, None, "budapest-convention"),
                               ("23", None, None, None, "lanzarote-convention")]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: 'article 15, paragraph 2, subparagraph (a)' gives point 'a' AND subpoint 'a': "
-    "references._parts collects '(a)' and then the 'subparagraph (a)' match again"))
 def test_subparagraph_words_are_not_counted_twice(metas):
     assert refs("article 15, paragraph 2, subparagraph (a) of UNCAC", metas) == [("15", "2", "a", None, "uncac")]

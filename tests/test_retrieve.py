@@ -30,10 +30,7 @@ def top_ids(passages, n):
     ("What does Article 1(d) of the Budapest Convention say?", "budapest-convention/art_1/para_1/point_d"),
     ("Quote article 23 of the Lanzarote Convention", "lanzarote-convention/art_23"),
     pytest.param("What does the Budapest Convention's article 1 (c)(ii) cover?",
-                 "budapest-convention/art_1/para_1/point_c/sub_ii", marks=pytest.mark.xfail(strict=True, reason=(
-                     "bug: 'Article 1(c)(ii)' of an article without numbered paragraphs resolves to point c: "
-                     "retrieve._provision_id only tries sub_<x> when a paragraph number is given "
-                     "(missing candidate {base}/para_1/point_c/sub_ii)"))),
+                 "budapest-convention/art_1/para_1/point_c/sub_ii"),
 ])
 def test_named_provision_comes_first(qa, question, target):
     query, passages = retrieve(qa, question)
@@ -71,9 +68,6 @@ def test_missing_article_is_reported(qa):
     assert not [p for p in passages if p.reason == "reference"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: the notice for a missing paragraph reads 'UNTOC, Article 25 has no 25(9)' "
-    "(retrieve._provision_id uses ref.describe().split(' ', 2)[-1]); it should name paragraph 9"))
 def test_missing_paragraph_notice_is_readable(qa):
     query, passages = retrieve(qa, "What does Article 25(9) of UNTOC say?")
     assert passages[0].reason == "reference" and passages[0].target == "untoc/art_25"
@@ -108,18 +102,12 @@ def test_a_language_without_documents_returns_nothing(qa):
     assert passages == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: explicit references ignore doc_type and language filters: retrieve._document_for only "
-    "applies filters.doc_ids, so 'Article 25(2) of UNTOC' with doc_types=[commentary] returns the treaty"))
 @pytest.mark.parametrize("filters", [Filters(doc_types=[DocType.commentary]), Filters(languages=["fr"])])
 def test_named_provisions_respect_type_and_language_filters(qa, filters):
     _, passages = retrieve(qa, "What does Article 25(2) of UNTOC say?", filters=filters)
     assert all(filters.admits(p.chunk.metadata) for p in passages), [p.chunk.id for p in passages]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: a named document excluded by the filter gets the notice 'UNTOC has no Article 25 in "
-    "the index.', which is false (retrieve._document_for); it should say the document is filtered out"))
 def test_filtered_out_document_notice_is_truthful(qa):
     query, passages = retrieve(qa, "What does Article 25(2) of UNTOC say?",
                                filters=Filters(doc_ids=["lanzarote-convention"]))

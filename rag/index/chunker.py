@@ -209,6 +209,9 @@ class Chunker:
                     hi = mid - 1
             cut = lo
             if cut < end:
+                # Even pieces, not a full piece and a scrap: aim for the remaining length / parts.
+                parts = -(-(end - cur) // max(1, cut - cur))
+                cut = min(cut, cur + -(-(end - cur) // parts) + 20)
                 space = text.rfind(" ", cur, cut)
                 cut = space if space > cur else cut
             out.append(self._make(prov, cur, cut, context))
