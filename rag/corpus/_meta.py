@@ -46,3 +46,15 @@ def improve_meta(
     if not meta.path:
         update["path"] = str(path)
     return meta.model_copy(update=update) if update else meta
+
+
+def roman(n: int) -> str:
+    """Lower-case roman numeral, as list numbering prints it."""
+    vals = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+            (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
+    out = ""
+    for v, s in vals:
+        while n >= v:
+            out += s
+            n -= v
+    return out

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rag.model import Document, DocumentMeta
 
-from ._meta import UN_SYMBOL, improve_meta
+from ._meta import UN_SYMBOL, improve_meta, roman as _roman
 from .errors import LoadError
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -50,17 +50,6 @@ def _check_file(path: Path) -> None:
 
 
 # --- numbering ------------------------------------------------------------------------
-
-
-def _roman(n: int) -> str:
-    vals = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
-            (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
-    out = ""
-    for v, s in vals:
-        while n >= v:
-            out += s
-            n -= v
-    return out
 
 
 def _letters(n: int) -> str:

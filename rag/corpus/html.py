@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rag.model import Document, DocumentMeta
 
-from ._meta import UN_SYMBOL, improve_meta
+from ._meta import UN_SYMBOL, improve_meta, roman as _roman
 from .errors import LoadError
 
 DROP = {
@@ -35,17 +35,6 @@ def _hidden(el) -> bool:
         return True
     style = (el.get("style") or "").replace(" ", "").lower()
     return "display:none" in style or "visibility:hidden" in style
-
-
-def _roman(n: int) -> str:
-    vals = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
-            (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
-    out = ""
-    for v, s in vals:
-        while n >= v:
-            out += s
-            n -= v
-    return out
 
 
 def _list_marker(n: int, kind: str) -> str:
