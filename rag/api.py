@@ -93,13 +93,15 @@ class TreatyQA:
         answer.assumed_document = answer.assumed_document or query.assumed_document
         answer.resolved_question = query.search_text
         answer.doc_scope = query.doc_scope or sorted({c.doc_id for c in answer.citations})
-        answer.passages = passages
+        seen = {p.chunk.id for p in passages}
+        answer.passages = passages + [p for p in answer.passages if p.chunk.id not in seen]
         yield answer
 
-    def _topic_search(self, topic: str) -> list[Passage]:
+    def _topic_search(self, topic: str, doc_id: str | None) -> list[Passage]:
         query = self.retriever.resolve(topic)
         query.refs.references = []
-        return self.retriever.search(query, Filters(), self.settings.retrieval.top_k)
+        scope = Filters(doc_ids=[doc_id]) if doc_id else Filters()
+        return self.retriever.search(query, scope, self.settings.retrieval.top_k)
 
     def _fallback(self, question: str, passages: list[Passage]) -> Answer:
         return self.extractive.run(question, passages)

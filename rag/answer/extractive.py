@@ -40,7 +40,7 @@ class Sentence:
 
 class ExtractiveAnswerer:
     def __init__(self, index: Index, settings: Settings,
-                 search: Callable[[str], list[Passage]] | None = None):
+                 search: Callable[[str, str | None], list[Passage]] | None = None):
         self.index = index
         self.settings = settings
         self.search = search  # topic search over all documents, for "is it addressed elsewhere?"
@@ -175,8 +175,9 @@ class ExtractiveAnswerer:
                    article_prefix: str) -> list[Sentence]:
         """The best sentences about the topic outside the named article (all documents)."""
         found = [p for p in passages if p.reason == "search" and p.chunk.id not in exclude]
+        same_doc = article_prefix.split("/")[0]
         if self.search is not None:
-            found += self.search(topic)
+            found += self.search(topic, same_doc) + self.search(topic, None)
         seen: set[str] = set()
         keep = []
         for p in found:
@@ -187,6 +188,11 @@ class ExtractiveAnswerer:
             keep.append(p)
         alt = self.sentences(keep, limit=len(keep))
         self.score(topic_q, alt)
+        for s in alt:  # the asked-about treaty itself first, a commentary's view last
+            if s.provision.doc_id == same_doc:
+                s.score += 0.05
+            elif s.passage.chunk.metadata.get("doc_type") != "treaty":
+                s.score -= 0.05
         return alt
 
     # -- output ----------------------------------------------------------------------
@@ -206,7 +212,8 @@ class ExtractiveAnswerer:
         used = {c.provision_id for c in citations.values()}
         related = self._related(passages, used)
         return Answer(question=question, answer="\n".join(lines), citations=list(citations.values()),
-                      related=related, assumed_document=assumed_document, mode="extractive")
+                      related=related, assumed_document=assumed_document, mode="extractive",
+                      passages=passages)  # includes any passage found by a topic search
 
     def refuse(self, question: str, passages: list[Passage]) -> Answer:
         return self._refusal(question, passages, 0.0)
