@@ -83,7 +83,7 @@ class TreatyQA:
                     yield item
         else:
             answer = self.extractive.run(question, passages, query.assumed_document, query.expansion,
-                                          query.doc_scope)
+                                          query.doc_scope, resolved=query.search_text)
             yield answer.answer
         assert answer is not None
         timings["answer"] = time.perf_counter() - t1

@@ -31,7 +31,7 @@ SYNONYMS: dict[str, str] = {
     r"bribe\w*|kickback\w*": "bribery of national public officials undue advantage",
     r"free(?:dom of)? speech|censorship": "freedom of expression freedom to seek, receive and impart information",
     r"privacy|private life": "arbitrary or unlawful interference with his privacy, family, home or correspondence protection of personal data",
-    r"death penalty|capital punishment|executions?": "sentence of death",
+    r"death penalty|capital punishment|executions?": "sentence of death capital punishment",
     r"rehabilitat\w*|recover(?:y|ing)": "physical and psycho-social recovery rehabilitation reintegration",
     r"compensat\w*|damages|reparation": "compensation restitution",
     r"hand(?:ing)? over|send (?:someone|suspects?) (?:back|abroad)": "extradition",

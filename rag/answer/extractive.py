@@ -84,7 +84,9 @@ class ExtractiveAnswerer:
 
     # -- answer ----------------------------------------------------------------------
     def run(self, question: str, passages: list[Passage], assumed_document: str | None = None,
-            expansion: str = "", scope: list[str] | None = None) -> Answer:
+            expansion: str = "", scope: list[str] | None = None, resolved: str | None = None) -> Answer:
+        """`resolved` is the question as retrieval understood it (a follow-up with its topic):
+        sentences are scored against that, while the answer keeps the question as asked."""
         cfg = self.settings.answer
         support = [p for p in passages if p.reason != "cross_reference"]
         cov = _COVERAGE.match(question)
@@ -92,7 +94,7 @@ class ExtractiveAnswerer:
             return self._coverage(question, cov, passages, assumed_document)
         references = [p for p in support if p.reason == "reference"]
         sentences = self.sentences(support)
-        self.score(f"{question} {expansion}".strip(), sentences)
+        self.score(f"{resolved or question} {expansion}".strip(), sentences)
         best = max((s.score for s in sentences), default=0.0)
         best_dense = max((p.dense or 0.0 for p in support), default=0.0)
         if not references and (best < cfg.min_sentence_score or best_dense < cfg.min_passage_score):
