@@ -14,7 +14,7 @@ from rag.model import DocumentMeta
 from rag.settings import Settings
 from rag.structure import parse_document
 from support.compare import count, differences
-from support.render import dev_corpus, render_docx
+from support.render import corpus_source, dev_corpus, render_docx
 
 CORPUS = dev_corpus()
 CASES = [
@@ -30,11 +30,7 @@ def settings() -> Settings:
     return Settings()
 
 
-def _source(doc_id: str) -> Path:
-    path = CORPUS / f"{doc_id}.md"
-    if not path.is_file():
-        pytest.skip(f"development corpus not found at {CORPUS} (set RAG_CORPUS_DIR)")
-    return path
+_source = corpus_source
 
 
 @pytest.mark.parametrize("doc_id,articles,auto_numbering", CASES)

@@ -1,7 +1,6 @@
 """Treaty web pages must load to the same provisions as the Markdown source, minus the page chrome."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +11,7 @@ from rag.model import DocumentMeta
 from rag.settings import Settings
 from rag.structure import parse_document
 from support.compare import count, differences
-from support.render import dev_corpus, render_html
+from support.render import corpus_source, dev_corpus, render_html
 
 CORPUS = dev_corpus()
 CASES = [
@@ -27,11 +26,7 @@ def settings() -> Settings:
     return Settings()
 
 
-def _source(doc_id: str) -> Path:
-    path = CORPUS / f"{doc_id}.md"
-    if not path.is_file():
-        pytest.skip(f"development corpus not found at {CORPUS} (set RAG_CORPUS_DIR)")
-    return path
+_source = corpus_source
 
 
 @pytest.mark.parametrize("doc_id,articles", CASES)

@@ -20,7 +20,7 @@ from rag.model import Document, DocumentMeta
 from rag.settings import Settings
 from rag.structure import parse_document
 from support.compare import count, differences
-from support.render import dev_corpus, render_encrypted_pdf, render_image_only_pdf, render_un_pdf
+from support.render import corpus_source, dev_corpus, render_encrypted_pdf, render_image_only_pdf, render_un_pdf
 
 CORPUS = dev_corpus()
 
@@ -54,11 +54,7 @@ def rendered(tmp_path_factory, settings):
     return get
 
 
-def _require_corpus(doc_id: str) -> Path:
-    path = CORPUS / f"{doc_id}.md"
-    if not path.is_file():
-        pytest.skip(f"development corpus not found at {CORPUS} (set RAG_CORPUS_DIR)")
-    return path
+_require_corpus = corpus_source
 
 
 @pytest.mark.parametrize("doc_id,symbol,job,articles", CASES)

@@ -26,6 +26,16 @@ def dev_corpus() -> Path:
     return Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "corpus"
 
 
+def corpus_source(doc_id: str) -> Path:
+    """A corpus document's Markdown file; a missing corpus fails the test (never skips it)."""
+    import pytest
+
+    path = dev_corpus() / f"{doc_id}.md"
+    if not path.is_file():
+        pytest.fail(f"development corpus file not found: {path} (set RAG_CORPUS_DIR)", pytrace=False)
+    return path
+
+
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
 _DIV = re.compile(r"^(Chapter|Section|Title|Part)\s+([IVXLC]+|\d+)\.?\s*(.*)$")
 _ART = re.compile(r"^(Article\s+\d+\w*)\.?\s*(.*)$")
