@@ -14,12 +14,11 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 def main() -> None:
     from rag.api import TreatyQA
     from rag.settings import Settings
-    from rag.ui import build_app, ensure_index, launch_kwargs, warm_up
+    from rag.ui import build_app, launch_kwargs, prepare_in_background
 
     settings = Settings()
     qa = TreatyQA(settings)
-    ensure_index(qa)
-    warm_up(qa)
+    prepare_in_background(qa)  # the page is served at once and shows the index build's progress
     demo = build_app(qa)
     demo.queue(default_concurrency_limit=4, max_size=64)
     demo.launch(**launch_kwargs(settings))

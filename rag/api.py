@@ -5,11 +5,13 @@
 """
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from .answer.extractive import ExtractiveAnswerer
+from .index.ingest import IngestReport, ProgressFn
 from .index.service import Index
 from .model import Answer, Filters, Passage, Provision, Turn
 from .retrieve import Retriever
@@ -27,6 +29,36 @@ class TreatyQA:
         self.retriever = Retriever(self.index, self.settings)
         self.extractive = ExtractiveAnswerer(self.index, self.settings, search=self._topic_search)
         self._llm = None
+        self._build_lock = threading.Lock()
+        self._ready = False
+        self.build_progress: tuple[int, int] | None = None  # (documents done, total) while building
+
+    # -- the index is built on first use ------------------------------------------------
+    def ensure_index(self, progress: bool | ProgressFn = False) -> IngestReport | None:
+        """Build the index from the corpus when it is empty (or rebuild it when it was built by
+        another model or chunker). Runs once per process; concurrent callers wait for it."""
+        if self._ready:
+            return None
+        with self._build_lock:
+            if self._ready:
+                return None
+
+            def track(msg: str, done: int, total: int) -> None:
+                self.build_progress = (done, total)
+                if callable(progress):
+                    progress(msg, done, total)
+
+            try:
+                report = self.index.ensure_built(progress=track if (callable(progress) or not progress)
+                                                 else _console_bar(track))
+            finally:
+                self.build_progress = None
+            self._ready = True
+            return report
+
+    @property
+    def building(self) -> bool:
+        return self._build_lock.locked() and not self._ready
 
     # -- asking ----------------------------------------------------------------------
     def check_question(self, question: str) -> str:
@@ -37,8 +69,15 @@ class TreatyQA:
         if len(q) > limit:
             raise QuestionError(f"The question is {len(q):,} characters long; the limit is {limit:,}. "
                                 "Ask about one point at a time.")
+        if self.building:
+            done, total = self.build_progress or (0, 0)
+            raise QuestionError(f"The index is being built ({done} of {total} documents done); "
+                                "ask again in a minute.")
+        self.ensure_index()
         if self.index.is_empty():
-            raise QuestionError("The index is empty: ingest documents first (rag ingest PATH).")
+            raise QuestionError("The index is empty and the corpus folder holds no documents: add documents "
+                                "(rag ingest PATH, or upload them in the app) or fetch the official texts "
+                                "(rag corpus download).")
         return q
 
     def retrieve(self, question: str, conversation: list[Turn] | None = None,
@@ -145,6 +184,25 @@ class TreatyQA:
 
     def ingest(self, paths: list[Path], progress=True, prune: bool = True):
         return self.index.ingest(paths, progress=progress, prune=prune)
+
+
+def _console_bar(track: ProgressFn) -> ProgressFn:
+    """A terminal progress bar (per document) that also reports to `track`."""
+    from tqdm import tqdm
+
+    bar: list = []
+
+    def update(msg: str, done: int, total: int) -> None:
+        track(msg, done, total)
+        if not bar:
+            bar.append(tqdm(total=total, unit="doc", desc="Building the index"))
+        bar[0].set_postfix_str(msg[:40])
+        bar[0].n = done
+        bar[0].refresh()
+        if done >= total:
+            bar[0].close()
+
+    return update
 
 
 def _history(conversation: list[Turn] | None) -> list[tuple[str, str]]:

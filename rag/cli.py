@@ -27,11 +27,16 @@ def _settings(args):
 
 def cmd_ingest(args) -> int:
     from .api import TreatyQA
+    from .index.ingest import IndexMismatch
 
     settings = _settings(args)
     paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
     qa = TreatyQA(settings)
-    report = qa.ingest(paths, progress=not args.quiet, prune=not args.no_prune)
+    try:
+        report = qa.ingest(paths, progress=not args.quiet, prune=not args.no_prune)
+    except IndexMismatch as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(report.summary())
     if args.json:
         print(json.dumps([r.__dict__ for r in report.results], indent=2))
@@ -57,6 +62,15 @@ def cmd_index_status(args) -> int:
         m = d["meta"]
         print(f"{d['doc_id']:32} {m.doc_type.value:11} {m.language:4} {d['n_provisions']:>10} {d['n_chunks']:>7}  {m.title[:60]}")
     return 0
+
+
+def cmd_index_rebuild(args) -> int:
+    from .index.service import Index
+
+    settings = _settings(args)
+    report = Index(settings).rebuild([Path(settings.corpus_dir)], progress=not args.quiet)
+    print(report.summary())
+    return 0 if report.ok else 1
 
 
 def cmd_index_remove(args) -> int:
@@ -105,6 +119,7 @@ def cmd_ask(args) -> int:
     if args.mode:
         settings = settings.with_overrides(answer={"mode": args.mode})
     qa = TreatyQA(settings)
+    qa.ensure_index(progress=True)  # first use: build the index from the corpus (progress on stderr)
     if args.questions:
         items = []
         for n, line in enumerate(Path(args.questions).read_text(encoding="utf-8").splitlines(), 1):
@@ -196,6 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     st = ix.add_parser("status", help="list indexed documents")
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=cmd_index_status)
+    rb = ix.add_parser("rebuild", help="drop the index and build it again from the corpus directory "
+                                       "(after changing the embedding model or upgrading the chunker)")
+    rb.add_argument("--quiet", action="store_true")
+    rb.set_defaults(func=cmd_index_rebuild)
     rm = ix.add_parser("remove", help="remove documents from the index")
     rm.add_argument("doc_ids", nargs="+")
     rm.set_defaults(func=cmd_index_remove)

@@ -5,7 +5,7 @@ is built once per session (into a temporary directory) and shared read-only by e
 that only asks questions; a built one is also cached between sessions, outside the repo
 (RAG_TEST_INDEX_CACHE=DIR, or "off" to always build). Tests that change an index build
 their own small one in tmp_path.
-The corpus is test data that lives beside the repository; a missing corpus is a failure,
+The corpus ships in the repository (corpus/documents); a missing corpus is a failure,
 never a skip, because a green run without it would have tested nothing.
 """
 from __future__ import annotations
@@ -26,13 +26,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def find_corpus_dir() -> Path:
-    """RAG_CORPUS_DIR, else ../shared/corpus beside the repository."""
-    env = os.environ.get("RAG_CORPUS_DIR")
-    path = Path(env).expanduser() if env else REPO.parent / "shared" / "corpus"
+    """RAG_CORPUS_DIR, else the corpus shipped in the repository (corpus/documents)."""
+    from support.corpus import dev_corpus
+
+    path = dev_corpus()
     if not path.is_dir() or not any(p.name.lower() != "readme.md" for p in path.glob("*.md")):
         pytest.fail(
             f"development corpus not found at {path} (no *.md files). Set RAG_CORPUS_DIR to the "
-            "folder holding the corpus Markdown files (normally ../shared/corpus beside the repo).",
+            "folder holding the corpus Markdown files (normally corpus/documents in the repository).",
             pytrace=False,
         )
     return path

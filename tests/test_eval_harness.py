@@ -27,7 +27,7 @@ DOCS = ["budapest-protocol-1", "crc-opsc", "iccpr-op1", "eff-2024-01-ngo-redline
 
 def corpus_dir() -> Path:
     env = os.environ.get("RAG_CORPUS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "corpus"
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "corpus" / "documents"
 
 
 @pytest.fixture(scope="session")

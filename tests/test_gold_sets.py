@@ -50,7 +50,7 @@ FRONT_MATTER_LINE_RE = re.compile(r'^(\w+):\s*"?(.*?)"?\s*$')
 
 def corpus_dir() -> Path:
     env = os.environ.get("RAG_CORPUS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "corpus"
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "corpus" / "documents"
 
 
 def scan_document(text: str) -> tuple[dict[str, str], dict[str, set[str]]]:
@@ -89,7 +89,7 @@ def corpus() -> dict[str, dict]:
     if not root.is_dir():
         pytest.fail(
             f"corpus directory {root} not found: set RAG_CORPUS_DIR to the development corpus "
-            "(…/shared/corpus) so the gold provisions can be checked against the texts"
+            "(corpus/documents) so the gold provisions can be checked against the texts"
         )
     docs: dict[str, dict] = {}
     for path in sorted(root.glob("*.md")):
@@ -136,7 +136,7 @@ def all_rows(splits: dict[str, list[dict]]) -> list[tuple[str, dict]]:
 
 def test_scanner_agrees_with_corpus_readme(corpus):
     """The regex scan must see every article the corpus README announces, or the gold checks mean little."""
-    readme = corpus_dir() / "README.md"
+    readme = Path(__file__).resolve().parents[1] / "corpus" / "README.md"
     assert readme.is_file(), f"{readme} missing: it lists the article count of each document"
     announced = {
         m.group(1): int(m.group(2))

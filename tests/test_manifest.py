@@ -17,7 +17,7 @@ from rag.model import DocType, DocumentMeta
 from rag.settings import REPO_ROOT, Settings
 
 COMMITTED = REPO_ROOT / "corpus" / "manifest.toml"
-DEV_CORPUS = REPO_ROOT.parent / "shared" / "corpus"
+DEV_CORPUS = REPO_ROOT / "corpus" / "documents"
 UN_LANGUAGES = {"ar", "zh", "en", "fr", "ru", "es"}
 
 
@@ -89,7 +89,6 @@ def test_ids_unique_urls_https_and_files_distinct(manifest: Manifest) -> None:
     assert all(not d.sha256 for d in manifest.documents)  # recorded on first download
 
 
-@pytest.mark.skipif(not DEV_CORPUS.is_dir(), reason="development corpus not available")
 def test_knowmad_submissions_listed_with_their_unodc_addresses(manifest: Manifest) -> None:
     text = (DEV_CORPUS / "knowmad-2024-08-commentary.md").read_text(encoding="utf-8")
     urls = re.findall(r"https://www\.unodc\.org/\S+?\.(?:pdf|PDF)", text)
@@ -105,7 +104,6 @@ def test_knowmad_submissions_listed_with_their_unodc_addresses(manifest: Manifes
             assert entry.language == "es", entry.id
 
 
-@pytest.mark.skipif(not DEV_CORPUS.is_dir(), reason="development corpus not available")
 def test_documents_shared_with_the_dev_corpus_use_its_ids(manifest: Manifest) -> None:
     by_url = {d.url: d for d in manifest.documents}
     shared = 0

@@ -327,6 +327,12 @@ def _download_one(
     target = corpus_dir / entry.filename
     recorded = checksums.get(entry.id, {}).get("sha256", "")
     base = dict(id=entry.id, path=target, url=entry.url)
+    shipped = corpus_dir / f"{entry.id}.md"
+    if not force and entry.format.value != "md" and shipped.is_file() and not target.is_file():
+        return DocumentResult(status=Status.present, bytes=shipped.stat().st_size, sha256=_sha256_file(shipped),
+                              note="the text ships with the product (Markdown); --force fetches the official "
+                                   "file as well (remove the .md to index that one instead)",
+                              **{**base, "path": shipped})
 
     if target.is_file() and not force:
         sha = _sha256_file(target)
@@ -484,6 +490,13 @@ def format_report(report: DownloadReport) -> str:
     return "\n".join(lines)
 
 
+def _presence(corpus_dir: Path, entry: ManifestEntry) -> str:
+    path = local_copy(corpus_dir, entry)
+    if path is None:
+        return "no"
+    return "yes" if path.name == entry.filename else "shipped (md)"
+
+
 def format_manifest(manifest: Manifest, corpus_dir: Path | str) -> str:
     """Table for `rag corpus list`: which official documents exist and which are on disk."""
     corpus_dir = Path(corpus_dir)
@@ -494,7 +507,7 @@ def format_manifest(manifest: Manifest, corpus_dir: Path | str) -> str:
             e.language,
             e.doc_type.value,
             e.format.value,
-            "yes" if (corpus_dir / e.filename).is_file() else "no",
+            _presence(corpus_dir, e),
             e.symbol,
             e.group,
         )
@@ -505,7 +518,7 @@ def format_manifest(manifest: Manifest, corpus_dir: Path | str) -> str:
     def line(row: tuple[str, ...]) -> str:
         return "  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip()
 
-    present = sum(1 for r in rows if r[4] == "yes")
+    present = sum(1 for r in rows if r[4] != "no")
     out = [line(header), line(tuple("-" * w for w in widths))]
     out += [line(r) for r in rows]
     out.append(f"{present} of {len(rows)} documents present in {corpus_dir}")
@@ -513,7 +526,18 @@ def format_manifest(manifest: Manifest, corpus_dir: Path | str) -> str:
 
 
 def iter_missing(manifest: Manifest, corpus_dir: Path) -> Iterator[ManifestEntry]:
-    """Entries whose file is not yet in corpus_dir (e.g. to tell the user what to fetch)."""
+    """Entries with no text in corpus_dir yet (e.g. to tell the user what to fetch)."""
     for e in manifest.documents:
-        if not (corpus_dir / e.filename).is_file():
+        if local_copy(corpus_dir, e) is None:
             yield e
+
+
+def local_copy(corpus_dir: Path, entry: ManifestEntry) -> Path | None:
+    """The entry's text on disk: the downloaded file, or the Markdown text shipped with the product.
+
+    A shipped text (corpus/documents/<id>.md) carries the same id, so fetching the official
+    PDF beside it would index the treaty twice under one id."""
+    for path in (corpus_dir / entry.filename, corpus_dir / f"{entry.id}.md"):
+        if path.is_file():
+            return path
+    return None

@@ -173,15 +173,14 @@ def _same_index(a: Settings, b: Settings) -> bool:
 
 
 def ensure_index(index: Index, settings: Settings, progress: bool) -> None:
-    """Ingest the corpus when the index is empty, so `rag eval` works on a fresh checkout."""
-    if not index.is_empty():
-        return
+    """Build the index from the corpus when it is empty (or was built by another model or
+    chunker), so `rag eval` works on a fresh checkout."""
     corpus = Path(settings.corpus_dir)
-    if not corpus.is_dir():
+    if index.is_empty() and not corpus.is_dir():
         raise EvalError(f"the index at {settings.index_dir} is empty and the corpus directory {corpus} does not "
-                        "exist: set RAG_CORPUS_DIR (e.g. ../shared/corpus) or run `rag ingest PATH` first")
-    report = index.ingest([corpus], progress=progress)
-    if index.is_empty():
+                        "exist: set RAG_CORPUS_DIR or run `rag ingest PATH` first")
+    report = index.ensure_built(progress=progress)
+    if report is not None and index.is_empty():
         raise EvalError(f"ingesting {corpus} indexed no documents: {report.summary()}")
 
 

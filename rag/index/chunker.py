@@ -14,6 +14,10 @@ from ..model import Chunk, ParsedDocument, Provision
 from ..settings import ChunkSettings
 from ..tokens import count_tokens
 
+# Bump whenever chunk boundaries or embedded texts change: an index built by another chunker
+# version is rebuilt rather than mixed (its chunk ids and vectors no longer match).
+CHUNKER_VERSION = "3"
+
 _SENTENCE_END = re.compile(r"(?<=[.;:!?])\s+(?=[A-Z\u201c\"'(\[]|\d+\.)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\((?:https?://|mailto:)[^)]*\)")
 _HEADING_HASHES = re.compile(r"(?m)^\s*#{1,6}\s*")

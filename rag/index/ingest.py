@@ -16,7 +16,7 @@ from ..corpus.loaders import discover, load_document
 from ..model import Document, content_hash
 from ..settings import Settings
 from ..structure import parse_document
-from .chunker import Chunker, sentence_spans
+from .chunker import CHUNKER_VERSION, Chunker, sentence_spans
 from .embedder import Embedder
 from .registry import Registry
 from .store import VectorStore
@@ -70,6 +70,33 @@ class IngestReport:
 ProgressFn = Callable[[str, int, int], None]  # (message, done, total)
 
 
+class IndexMismatch(RuntimeError):
+    """The index was built with another embedding model or chunker: mixing would corrupt it."""
+
+
+def build_info(settings: Settings) -> dict[str, str]:
+    """What an index's vectors and chunk ids depend on; recorded in the registry at build time."""
+    return {
+        "embedding_model": settings.embedding.model,
+        "chunker": CHUNKER_VERSION,
+        "chunk_max_tokens": str(settings.chunking.max_tokens),
+        "short_article_tokens": str(settings.chunking.short_article_tokens),
+    }
+
+
+def build_mismatch(settings: Settings, registry: Registry) -> str | None:
+    """Why this index cannot be used with these settings (None when it can, or when it is empty)."""
+    if not registry.documents():
+        return None
+    stored = registry.build_info()
+    if not stored:
+        return "the index was built by an older version of the product (no build record)"
+    want = build_info(settings)
+    diffs = [f"{k} is {stored.get(k)!r} in the index but {v!r} in the settings"
+             for k, v in want.items() if stored.get(k) != v]
+    return "; ".join(diffs) or None
+
+
 class Ingestor:
     def __init__(self, settings: Settings, registry: Registry, store: VectorStore, embedder: Embedder):
         self.settings = settings
@@ -82,6 +109,11 @@ class Ingestor:
         """Ingest files and folders. With prune, documents that came from a given folder
         and whose file is gone are removed from the index."""
         t0 = time.perf_counter()
+        mismatch = build_mismatch(self.settings, self.registry)
+        if mismatch:
+            raise IndexMismatch(f"{mismatch}. Rebuild it: rag index rebuild")
+        if not self.registry.build_info():
+            self.registry.set_build_info(build_info(self.settings))
         report = IngestReport()
         paths = [Path(p) for p in paths]
         files = []

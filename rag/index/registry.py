@@ -7,6 +7,7 @@ the job (deterministic chunk ids make the Chroma writes idempotent).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -39,6 +40,16 @@ class Registry:
         self.db.executescript(SCHEMA)
 
     # -- reads -----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def snapshot(self):
+        """Reads inside see one committed state (WAL snapshot), even while a writer commits."""
+        with self._lock:
+            self.db.execute("BEGIN")
+            try:
+                yield
+            finally:
+                self.db.execute("ROLLBACK")
+
     def documents(self) -> list[dict]:
         rows = self.db.execute(
             "SELECT doc_id, doc_hash, path, meta, n_provisions, n_chunks, ingested_at FROM documents ORDER BY doc_id"
@@ -68,6 +79,25 @@ class Registry:
 
     def chunk_hashes(self, doc_id: str) -> dict[str, str]:
         return dict(self.db.execute("SELECT chunk_id, hash FROM chunks WHERE doc_id=?", (doc_id,)).fetchall())
+
+    def build_info(self) -> dict[str, str]:
+        """What built this index (embedding model, chunker version): recorded before the first write."""
+        row = self.db.execute("SELECT value FROM state WHERE key='build'").fetchone()
+        return json.loads(row[0]) if row else {}
+
+    def set_build_info(self, info: dict[str, str]) -> None:
+        with self._lock, self.db:
+            self.db.execute("INSERT OR REPLACE INTO state(key, value) VALUES ('build', ?)",
+                            (json.dumps(info, sort_keys=True),))
+
+    def clear(self) -> None:
+        """Forget every document, chunk and sentence vector (a rebuild with another model)."""
+        with self._lock, self.db:
+            self.db.execute("DELETE FROM chunks")
+            self.db.execute("DELETE FROM documents")
+            self.db.execute("DELETE FROM sentence_vectors")
+            self.db.execute("DELETE FROM state WHERE key='build'")
+            self._bump()
 
     def version(self) -> str:
         row = self.db.execute("SELECT value FROM state WHERE key='version'").fetchone()

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..model import Chunk, DocumentMeta, ParsedDocument, Provision, content_hash
 from ..settings import Settings
 from .embedder import Embedder
-from .ingest import Ingestor, IngestReport, ProgressFn
+from .ingest import Ingestor, IngestReport, ProgressFn, build_mismatch
 from .lexical import LexicalIndex, tokenize
 from .registry import Registry
 from .store import VectorStore
@@ -45,7 +45,8 @@ class Index:
         self.registry = Registry(Path(settings.index_dir) / "registry.sqlite")
         self.embedder = Embedder(settings.embedding)
         self._store: VectorStore | None = None
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # guards the reader snapshot (held only to swap it)
+        self._write_lock = threading.RLock()  # one writer at a time; readers never wait for it
         self._version: str | None = None
         self._chunks: dict[str, Chunk] = {}
         self._lexical: LexicalIndex | None = None
@@ -54,6 +55,7 @@ class Index:
         self._metas: dict[str, DocumentMeta] = {}
         self._definitions: dict[str, list[str]] = {}
         self._titles: dict[tuple[str, ...], list[str]] = {}
+        self._by_doc: dict[str, list[Chunk]] = {}  # chunks of each document, in text order
         self._sentence_memo: dict[str, np.ndarray] = {}
         self._english: frozenset[str] | None = None
 
@@ -64,48 +66,87 @@ class Index:
         return self._store
 
     # -- writing ---------------------------------------------------------------------
+    def _writer(self) -> Ingestor:
+        """An ingestor on its own registry connection: its open transaction is invisible to
+        readers, who keep answering from the last committed state while it runs."""
+        return Ingestor(self.settings, Registry(self.registry.path), self.store, self.embedder)
+
     def ingest(self, paths: list[Path], progress: bool | ProgressFn = True, prune: bool = True) -> IngestReport:
-        with self._lock:
-            report = Ingestor(self.settings, self.registry, self.store, self.embedder).run(
-                paths, progress=progress, prune=prune)
-            self._version = None
-            return report
+        with self._write_lock:
+            writer = self._writer()
+            try:
+                return writer.run(paths, progress=progress, prune=prune)
+            finally:
+                writer.registry.close()
+
+    def mismatch(self) -> str | None:
+        """Why the stored index cannot serve these settings (another model or chunker), or None."""
+        return build_mismatch(self.settings, self.registry)
+
+    def rebuild(self, paths: list[Path], progress: bool | ProgressFn = True) -> IngestReport:
+        """Drop everything and ingest again: the only safe answer to a model or chunker change."""
+        with self._write_lock:
+            self.registry.clear()
+            self.store.clear()
+            self._sentence_memo.clear()
+            return self.ingest(paths, progress=progress)
+
+    def ensure_built(self, progress: bool | ProgressFn = True) -> IngestReport | None:
+        """Build the index from the corpus when it is empty, or rebuild it when it was built by
+        another embedding model or chunker version; None when it was already usable."""
+        corpus = Path(self.settings.corpus_dir)
+        if self.mismatch():
+            return self.rebuild([corpus], progress=progress)
+        if self.is_empty() and corpus.is_dir():
+            return self.ingest([corpus], progress=progress)
+        return None
 
     def remove(self, doc_id: str) -> bool:
-        with self._lock:
-            done = Ingestor(self.settings, self.registry, self.store, self.embedder).remove(doc_id)
-            self._version = None
-            return done
+        with self._write_lock:
+            writer = self._writer()
+            try:
+                return writer.remove(doc_id)
+            finally:
+                writer.registry.close()
 
     # -- reading ---------------------------------------------------------------------
     def refresh(self) -> None:
+        """Load the last committed state when it changed. The new snapshot is built aside and
+        swapped in, so readers keep using the old one meanwhile and never see a mix."""
+        version = self.registry.version()
+        if version == self._version:
+            return
         with self._lock:
-            version = self.registry.version()
             if version == self._version:
                 return
-            chunks = self.registry.chunks()
+            with self.registry.snapshot():
+                version = self.registry.version()
+                chunks = self.registry.chunks()
+                metas = {d["doc_id"]: d["meta"] for d in self.registry.documents()}
+                parsed_docs = {d: p for d in metas if (p := self.registry.parsed(d)) is not None}
+            by_article: dict[tuple[str, str], list[str]] = {}
+            by_doc: dict[str, list[Chunk]] = {}
+            for c in chunks:
+                by_doc.setdefault(c.doc_id, []).append(c)
+                by_article.setdefault((c.doc_id, str(c.metadata.get("article") or "")), []).append(c.id)
+            provisions: dict[str, Provision] = {}
+            titles: dict[tuple[str, ...], list[str]] = {}
+            for doc_id, parsed in parsed_docs.items():
+                for p in parsed.provisions:
+                    provisions[p.id] = p
+                    if p.kind == "article" and p.title:
+                        ids = by_article.get((doc_id, p.number or ""), [])
+                        terms = tuple(tokenize(p.title))
+                        if terms and ids:
+                            titles.setdefault(terms, []).extend(ids[:2])
             self._chunks = {c.id: c for c in chunks}
             self._lexical = LexicalIndex(chunks)
             self._definitions = defined_terms(chunks)
-            self._titles = {}
-            self._parsed = {}
-            self._provisions = {}
-            self._metas = {d["doc_id"]: d["meta"] for d in self.registry.documents()}
-            first_chunk: dict[str, str] = {}
-            for c in chunks:
-                first_chunk.setdefault(c.provision_id, c.id)
-            for doc_id in self._metas:
-                parsed = self.registry.parsed(doc_id)
-                if parsed:
-                    self._parsed[doc_id] = parsed
-                    for p in parsed.provisions:
-                        self._provisions[p.id] = p
-                        if p.kind == "article" and p.title:
-                            ids = [cid for cid, ch in self._chunks.items()
-                                   if ch.doc_id == doc_id and ch.metadata.get("article") == p.number]
-                            terms = tuple(tokenize(p.title))
-                            if terms and ids:
-                                self._titles.setdefault(terms, []).extend(ids[:2])
+            self._titles = titles
+            self._parsed = parsed_docs
+            self._provisions = provisions
+            self._metas = metas
+            self._by_doc = {d: sorted(cs, key=lambda c: c.start) for d, cs in by_doc.items()}
             self._version = version
 
     @property
@@ -160,8 +201,9 @@ class Index:
         prov = self.provision(provision_id)
         if prov is None:
             return []
-        out = [c for c in self.chunks.values() if c.doc_id == prov.doc_id
-               and ((prov.start <= c.start and c.end <= prov.end) or (c.start <= prov.start and prov.end <= c.end))]
+        self.refresh()
+        out = [c for c in self._by_doc.get(prov.doc_id, [])
+               if ((prov.start <= c.start and c.end <= prov.end) or (c.start <= prov.start and prov.end <= c.end))]
         return sorted(out, key=lambda c: c.start)
 
     def sentence_vectors(self, texts: list[str]) -> "np.ndarray":

@@ -17,8 +17,6 @@ class VectorStore:
     def __init__(self, settings: Settings):
         import chromadb
         from chromadb.config import Settings as ChromaSettings
-        from llama_index.vector_stores.chroma import ChromaVectorStore
-
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         if settings.chroma_host:
             self.client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
@@ -27,11 +25,25 @@ class VectorStore:
             path = Path(settings.index_dir) / "chroma"
             path.mkdir(parents=True, exist_ok=True)
             self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        self._name = settings.collection
+        self._open()
+
+    def _open(self) -> None:
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
         # No embedding_function: Chroma's default would try to download a model.
         self.collection = self.client.get_or_create_collection(
-            settings.collection, metadata={"hnsw:space": "cosine"}, embedding_function=None
+            self._name, metadata={"hnsw:space": "cosine"}, embedding_function=None
         )
         self.store = ChromaVectorStore(chroma_collection=self.collection)
+
+    def clear(self) -> None:
+        """Drop every vector (the collection is recreated empty)."""
+        try:
+            self.client.delete_collection(self._name)
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+        self._open()
 
     def count(self) -> int:
         return self.collection.count()

@@ -5,9 +5,9 @@ import os
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported anywhere below
 
-from .startup import ensure_index, warm_up  # noqa: E402
+from .startup import prepare, prepare_in_background, warm_up  # noqa: E402
 
-__all__ = ["build_app", "launch_kwargs", "ensure_index", "warm_up"]
+__all__ = ["build_app", "launch_kwargs", "prepare", "prepare_in_background", "warm_up"]
 
 
 def __getattr__(name: str):

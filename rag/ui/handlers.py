@@ -165,6 +165,27 @@ class Handlers:
         choices = render.doc_choices(self.qa.index.documents)
         return gr.update(choices=choices), gr.update(choices=choices)
 
+    def index_status_html(self) -> str:
+        """A banner while the index is built (first start, or after a model change); empty after."""
+        if self.qa.building:
+            done, total = self.qa.build_progress or (0, 0)
+            what = f"{done} of {total} documents" if total else "starting"
+            return render.message_html(f"Building the index from the corpus ({what}). "
+                                       "Questions can be asked as soon as it is ready.", kind="info")
+        if self.qa.index.is_empty():
+            return render.message_html("No documents are indexed yet: add documents in the "
+                                       "'Add documents' tab.", kind="info")
+        return ""
+
+    def index_status(self):
+        """Timer tick. Outputs: banner, timer (stops once ready), scope docs, reader docs, chat examples."""
+        banner = self.index_status_html()
+        if self.qa.building or not self.qa.index.documents:
+            return banner, gr.update(), gr.update(), gr.update(), gr.update()
+        docs, toc_docs = self.documents()
+        examples = [{"text": q} for q in self.examples()]
+        return banner, gr.Timer(active=False), docs, toc_docs, gr.update(examples=examples or None)
+
     def examples(self) -> list[str]:
         docs = self.qa.index.documents
         return render.example_questions(docs, {d: self.qa.table_of_contents(d) for d in docs})

@@ -31,6 +31,7 @@ CSS = """
 .notice { margin: .35em 0; padding: .35em .6em; border-radius: 6px; background: #fff7e0; color: #5c4400;
   border: 1px solid #f0d58a; font-size: .88em; }
 .app-message { padding: .4em .6em; border-radius: 6px; background: #fdecec; color: #8a1c1c; border: 1px solid #f3b5b5; }
+.app-message.app-info { background: #eef4ff; color: #1e3a8a; border-color: #bfd3fb; }
 .evidence-empty, .reader-empty { color: #666; font-size: .92em; padding: .6em; }
 .evidence-h { font-size: 1rem; margin: .6em 0 .3em; }
 .related-h { color: #666; }
@@ -108,6 +109,8 @@ def build_app(qa: TreatyQA) -> gr.Blocks:
         conversation = gr.State([])
         current_article = gr.State(None)
         gr.HTML(HEADER, elem_id="app-header")
+        index_status = gr.HTML(h.index_status_html(), elem_id="index-status")
+        status_timer = gr.Timer(2.0, active=True)
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
                 with gr.Row(elem_id="main-row", equal_height=False):
@@ -188,6 +191,8 @@ def build_app(qa: TreatyQA) -> gr.Blocks:
         toc_doc.change(h.toc, toc_doc, toc)
         add.click(h.upload, files, [results, docs, toc_doc], concurrency_limit=1, concurrency_id="ingest")
         demo.load(h.documents, None, [docs, toc_doc])
+        status_timer.tick(h.index_status, None, [index_status, status_timer, docs, toc_doc, chatbot],
+                          queue=False, show_progress="hidden")
     return demo
 
 

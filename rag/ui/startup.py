@@ -1,11 +1,18 @@
-"""What the app does before serving: build an empty index from the corpus, load the model."""
+"""What the app does beside serving: build (or rebuild) the index, then load the model.
+
+Both run in a background thread, so the page is served at once and shows the build's
+progress instead of a frozen browser tab.
+"""
 from __future__ import annotations
 
+import logging
 import sys
+import threading
 import time
-from pathlib import Path
 
 from ..api import TreatyQA
+
+log = logging.getLogger("rag.ui")
 
 
 def _console(msg: str, done: int, total: int) -> None:
@@ -14,22 +21,28 @@ def _console(msg: str, done: int, total: int) -> None:
         print(f"  [{done + 1}/{total}] {msg}", file=sys.stderr, flush=True)
 
 
-def ensure_index(qa: TreatyQA) -> None:
-    """An empty index is built from settings.corpus_dir, with progress on the console."""
-    if not qa.index.is_empty():
-        return
-    corpus = Path(qa.settings.corpus_dir)
-    if not corpus.is_dir() or not any(corpus.iterdir()):
-        print(f"The index at {qa.settings.index_dir} is empty and there is no corpus at {corpus}. "
-              "Run `rag corpus download` or add documents in the app's 'Add documents' tab.",
-              file=sys.stderr, flush=True)
-        return
-    print(f"The index is empty: building it from {corpus} (this takes a minute or two)…",
-          file=sys.stderr, flush=True)
+def prepare(qa: TreatyQA) -> None:
+    """Build the index when needed, then warm the model and lookups; never raises."""
     t0 = time.perf_counter()
-    report = qa.ingest([corpus], progress=_console)
-    print(report.summary(), file=sys.stderr, flush=True)
-    print(f"Index ready in {time.perf_counter() - t0:.0f} s.", file=sys.stderr, flush=True)
+    try:
+        report = qa.ensure_index(progress=_console)
+        if report is not None:
+            print(report.summary(), file=sys.stderr, flush=True)
+            print(f"Index ready in {time.perf_counter() - t0:.0f} s.", file=sys.stderr, flush=True)
+        if qa.index.is_empty():
+            print(f"The index is empty and the corpus folder ({qa.settings.corpus_dir}) holds no documents. "
+                  "Run `rag corpus download` or add documents in the app's 'Add documents' tab.",
+                  file=sys.stderr, flush=True)
+            return
+        warm_up(qa)
+    except Exception:  # noqa: BLE001 - the app stays up and says the index is unavailable
+        log.exception("preparing the index failed")
+
+
+def prepare_in_background(qa: TreatyQA) -> threading.Thread:
+    thread = threading.Thread(target=prepare, args=(qa,), name="rag-prepare", daemon=True)
+    thread.start()
+    return thread
 
 
 def warm_up(qa: TreatyQA) -> None:

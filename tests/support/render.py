@@ -18,13 +18,7 @@ from pathlib import Path
 
 import yaml
 
-def dev_corpus() -> Path:
-    """The development corpus: $RAG_CORPUS_DIR, else ../shared/corpus beside the repository."""
-    import os
-
-    env = os.environ.get("RAG_CORPUS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "corpus"
-
+from .corpus import dev_corpus
 
 def corpus_source(doc_id: str) -> Path:
     """A corpus document's Markdown file; a missing corpus fails the test (never skips it)."""
