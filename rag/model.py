@@ -160,9 +160,29 @@ class Citation(BaseModel):
     key: str = ""  # marker used in the answer text, e.g. "1"
 
 
+VerdictKind = Literal["yes", "no", "partly", "not_addressed"]
+
+
+class Verdict(BaseModel):
+    """The conclusion a reader sees first, with the evidence that decides it.
+
+    For "Does Article X cover Y?": yes (X carries every key concept of Y), partly (some),
+    no (none). For any question the texts do not answer: not_addressed."""
+
+    kind: VerdictKind
+    subject: str = ""  # what was asked about, e.g. "victim rehabilitation"
+    provision: str | None = None  # label of the named provision judged, e.g. "Lanzarote Convention, Art. 14"
+    carried: list[str] = Field(default_factory=list)  # key concepts the provision carries
+    missing: list[str] = Field(default_factory=list)  # key concepts it does not
+    evidence: list[str] = Field(default_factory=list)  # verbatim sentences that decide it
+    instead: list[str] = Field(default_factory=list)  # labels of provisions that address the subject instead
+    reason: str = ""  # one line: why this verdict
+
+
 class Answer(BaseModel):
     question: str
     answer: str
+    verdict: Verdict | None = None  # set for coverage questions and for answers the texts do not give
     refused: bool = False
     citations: list[Citation] = Field(default_factory=list)
     related: list[Citation] = Field(default_factory=list)  # shown apart, not as support
