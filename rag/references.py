@@ -100,18 +100,38 @@ def _aliases(metas: dict[str, DocumentMeta]) -> list[tuple[str, str]]:
     return sorted(pairs, key=lambda p: -len(p[0]))
 
 
+# Names that are also ordinary subject matter: "does UNTOC protect the rights of the child?" asks
+# about a subject, not about the CRC. Such a phrase names a document only when written as a
+# title (capitalised) or when no other document is named.
+SUBJECT_LIKE = frozenset({
+    "rights of the child", "civil and political rights", "additional protocol", "the covenant",
+    "corruption convention", "organized crime convention", "organised crime convention", "redlines",
+    "ngo redlines",
+})
+
+
 def find_documents(question: str, metas: dict[str, DocumentMeta]) -> list[DocumentMention]:
     q = question.lower()
     taken = [False] * len(q)
-    found: list[DocumentMention] = []
+    found: list[tuple[DocumentMention, bool]] = []  # (mention, read as a title for sure)
     for name, doc_id in _aliases(metas):
         for m in re.finditer(r"(?<![a-z0-9])" + re.escape(name) + r"(?![a-z0-9])", q):
             if any(taken[m.start():m.end()]):
                 continue
             for i in range(m.start(), m.end()):
                 taken[i] = True
-            found.append(DocumentMention(doc_id, (m.start(), m.end())))
-    return sorted(found, key=lambda d: d.span)
+            as_written = question[m.start():m.end()]
+            titled = name not in SUBJECT_LIKE or _title_cased(as_written)
+            found.append((DocumentMention(doc_id, (m.start(), m.end())), titled))
+    named_elsewhere = {d.doc_id for d, titled in found if titled}
+    keep = [d for d, titled in found if titled or not (named_elsewhere - {d.doc_id})]
+    return sorted(keep, key=lambda d: d.span)
+
+
+def _title_cased(text: str) -> bool:
+    """'Rights of the Child' (a title) rather than 'rights of the child' (a subject)."""
+    words = [w for w in re.findall(r"[A-Za-z]+", text) if len(w) > 3]
+    return bool(words) and all(w[0].isupper() for w in words)
 
 
 def find_unindexed(question: str, metas: dict[str, DocumentMeta]) -> list[str]:
@@ -187,3 +207,13 @@ def _nearest_doc(span: tuple[int, int], docs: list[DocumentMention], question: s
             return d.doc_id
     best = min(docs, key=lambda d: min(abs(d.span[0] - span[1]), abs(span[0] - d.span[1])))
     return best.doc_id
+
+
+def strip_documents(text: str, doc_ids: list[str], metas) -> str:
+    """The topic of an earlier question without its document names (for "does X have the same?")."""
+    out = text
+    for m in sorted(find_documents(text, metas), key=lambda d: -d.span[0]):
+        before = re.sub(r"\b(?:the|of|in|under)\s*$", "", out[: m.span[0]], flags=re.I)
+        after = re.sub(r"^['\u2019]s\b", "", out[m.span[1]:])
+        out = before + after
+    return re.sub(r"\s+", " ", out).strip()

@@ -13,18 +13,19 @@ from dataclasses import dataclass, field
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
+from .answer.concepts import carried, key_concepts
 from .expansion import expand
 from .index.lexical import tokenize
 from .index.service import Index
 from .model import Chunk, Filters, Passage, Turn
-from .references import QuestionRefs, Reference, find_unindexed, parse_references
+from .references import QuestionRefs, Reference, find_unindexed, parse_references, strip_documents
 from .settings import Settings
 
-_FOLLOW_UP = re.compile(
-    r"^\s*(?:and\b|but\b|also\b|what about\b|how about\b|same\b|then\b|so\b)"
-    r"|\b(?:the same|it|its|this|that|these|those|they|there|them|which one)\b",
-    re.I,
-)
+# A follow-up opens with a connector ("and what about witnesses?") or leans on the conversation
+# through anaphora ("which articles apply to it?") without a subject of its own.
+_CONNECTOR = re.compile(r"^\s*(?:and|but|also|what about|how about|same|then|so|or)\b", re.I)
+_ANAPHORA = re.compile(r"\b(?:the same|it|its|this|that|these|those|they|there|them|which one|the former|the latter)\b",
+                       re.I)
 
 
 _DEFINITIONAL = re.compile(
@@ -54,6 +55,19 @@ class Retriever:
     def __init__(self, index: Index, settings: Settings):
         self.index = index
         self.settings = settings
+        self._word_df: dict[str, int] = {}
+        self._df_for: object = None
+
+    def _in_texts(self, word: str) -> int:
+        """In how many chunks the texts use a word (lower case): what makes a word lay or formal."""
+        chunks = self.index.chunks
+        if self._df_for is not chunks:
+            df: dict[str, int] = {}
+            for c in chunks.values():
+                for w in set(re.findall(r"[a-z]+", c.text.lower())):
+                    df[w] = df.get(w, 0) + 1
+            self._word_df, self._df_for = df, chunks
+        return self._word_df.get(word, 0)
 
     # -- resolution ------------------------------------------------------------------
     def resolve(self, question: str, history: list[Turn] | None = None) -> Query:
@@ -66,7 +80,7 @@ class Retriever:
         if prev is not None and refs.references and not scope and len(prev.doc_scope) == 1:
             scope = list(prev.doc_scope)  # "and its Article 14?": the conversation's document
         if follow and prev is not None:
-            topic = _strip_documents(prev.search_text or prev.question, prev.doc_scope, metas)
+            topic = strip_documents(prev.search_text or prev.question, prev.doc_scope, metas)
             search_text = f"{question} {topic}"
             if not scope:
                 scope = list(prev.doc_scope)
@@ -81,7 +95,7 @@ class Retriever:
                 if c and c.article:
                     refs.references.append(Reference(article=c.article, doc_id=c.doc_id))
         query = Query(question=question, search_text=search_text,
-                      expansion=expand(search_text) if self.settings.retrieval.expand_queries else "",
+                      expansion=expand(search_text, self._in_texts) if self.settings.retrieval.expand_queries else "",
                       refs=refs, doc_scope=scope, follow_up=follow)
         if not refs.doc_ids:
             query.unindexed = find_unindexed(question, metas)
@@ -91,12 +105,15 @@ class Retriever:
                     "add it with `rag corpus download` and `rag ingest`, or upload it.")
         return query
 
-    @staticmethod
-    def _is_follow_up(question: str, refs: QuestionRefs) -> bool:
+    def _is_follow_up(self, question: str, refs: QuestionRefs) -> bool:
+        """Decided from the question itself: does it stand on its own? A question with a subject
+        of its own ("What is an organized criminal group?") does, however short."""
         if refs.references:
             return False
-        words = re.findall(r"\w+", question)
-        return len(words) <= 6 or bool(_FOLLOW_UP.search(question)) or refs.paragraph_only is not None
+        if refs.paragraph_only is not None or _CONNECTOR.match(question):
+            return True
+        own = key_concepts(strip_documents(question, [], self.index.documents))
+        return not own or (bool(_ANAPHORA.search(question)) and len(own) < 2)
 
     # -- retrieval -------------------------------------------------------------------
     def run(self, query: Query, filters: Filters | None = None, top_k: int | None = None,
@@ -150,7 +167,7 @@ class Retriever:
         lexical: list[tuple[str, float]] = []
         for text in texts:
             text = self.index.lexical.correct(text, self.index.english_words)  # typos: "serius crime" -> "serious crime"
-            expansion = expand(text) if cfg.expand_queries else ""
+            expansion = expand(text, self._in_texts) if cfg.expand_queries else ""
             if cfg.strategy in ("hybrid", "dense"):
                 d = self.index.dense_search(f"{text} ({expansion})" if expansion else text, n, _where(filters))
                 lists.append((cfg.dense_weight, d))
@@ -223,11 +240,11 @@ class Retriever:
         if len(found) < 2:
             return found
         rest = query.question[: ref.span[0]] + " " + query.question[ref.span[1]:]
-        rest = _strip_documents(rest, [], self.index.documents)
+        rest = strip_documents(rest, [], self.index.documents)
         terms = [t for t in tokenize(rest) if t not in _QUESTION_WORDS]
         if len(terms) < 2:
             return found
-        topic = Query(question=rest, search_text=rest, expansion=expand(rest), refs=QuestionRefs())
+        topic = Query(question=rest, search_text=rest, expansion=expand(rest, self._in_texts), refs=QuestionRefs())
         ranked = self.search(topic, Filters(doc_ids=[doc_id]), 60)
         pos = {p.chunk.id: i for i, p in enumerate(ranked)}
         return sorted(found, key=lambda p: pos.get(p.chunk.id, len(pos)))
@@ -267,7 +284,21 @@ class Retriever:
                         f"other documents with an Article {ref.article}: {others}. Name the treaty to choose.")
 
     def _best_document(self, query: Query, docs: list[str], article: str) -> str:
+        """No document named: the one whose Article N carries most of the question's key concepts
+        (so the verdict is the same as when the document is named); search rank breaks ties."""
         stripped = re.sub(r"\b(?:articles?|art\.?)\s*\d+\S*", " ", query.search_text, flags=re.I)
+        concepts = key_concepts(strip_documents(stripped, [], self.index.documents))
+        if concepts:
+            scores = {}
+            for d in docs:
+                text = " ".join(f"{c.text} {c.metadata.get('article_title', '')}"
+                                for c in self.index.chunks_of_provision(f"{d}/art_{article}"))
+                scores[d] = len(carried(concepts, text))
+            top = max(scores.values())
+            best = [d for d in docs if scores[d] == top]
+            if top > 0 and len(best) == 1:
+                return best[0]
+            docs = best
         hits = self.search(Query(question=stripped, search_text=stripped, expansion=query.expansion,
                                  refs=QuestionRefs()), Filters(doc_ids=docs), 20)
         for p in hits:
@@ -338,18 +369,6 @@ def _interleave(lists: list[list[Passage]]) -> list[Passage]:
             if i < len(lst):
                 out.append(lst[i])
     return out
-
-
-def _strip_documents(text: str, doc_ids: list[str], metas) -> str:
-    """The topic of an earlier question without its document names (for "does X have the same?")."""
-    from .references import find_documents
-
-    out = text
-    for m in sorted(find_documents(text, metas), key=lambda d: -d.span[0]):
-        before = re.sub(r"\b(?:the|of|in|under)\s*$", "", out[: m.span[0]], flags=re.I)
-        after = re.sub(r"^['\u2019]s\b", "", out[m.span[1]:])
-        out = before + after
-    return re.sub(r"\s+", " ", out).strip()
 
 
 class TreatyRetriever(BaseRetriever):

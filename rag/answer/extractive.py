@@ -15,8 +15,11 @@ import numpy as np
 from ..index.chunker import clean_text, sentence_spans
 from ..index.lexical import tokenize
 from ..index.service import Index
-from ..model import Answer, Citation, DocType, Passage, Provision
+from ..model import Answer, Citation, DocType, Passage, Provision, Verdict
+from ..references import strip_documents
 from ..settings import Settings
+from .concepts import Concept, carried, display, key_concepts
+from .verdict import Paragraph, carries_all, judge_coverage
 
 NOT_ADDRESSED = "The texts do not address this question."
 _COVERAGE = re.compile(
@@ -26,6 +29,39 @@ _COVERAGE = re.compile(
     r"talk about|concern|regulate|oblige|allow|permit)\b(?P<topic>.+?)\??\s*$",
     re.I,
 )
+# Questions about facts that treaty texts do not contain: who signed or ratified, and when.
+_OUTSIDE_FACTS = re.compile(
+    r"\bhow many (?:states|countries|parties|nations|signator\w*)\b"
+    r"|\b(?:which|what) (?:states|countries|nations)\b.*\b(?:ratif\w*|sign\w*|acce\w*|part(?:y|ies)|joined|reserv\w*)"
+    r"|\bwhen did \w+(?: \w+)? (?:ratif\w*|sign\w*|accede|join)\b"
+    r"|\bha(?:s|ve) [A-Z]\w+(?: [A-Z]\w+)? (?:ratified|signed|acceded|joined)\b"
+    r"|\b(?:ratification|signature|accession) (?:status|count|date)s?\b",
+    re.I,
+)
+# A question asking for a number the texts would have to state.
+_UNITS = r"years?|months?|weeks?|days?|hours?|euros?|dollars?|percent|per cent"
+_QUANTITY = re.compile(
+    r"\b(?:how many|how much|how long|maximum|minimum|number of|amount of)\b[^?.]*?\b(?P<unit>" + _UNITS + r")\b"
+    r"|\bin (?P<unit_in>" + _UNITS + r")\b",
+    re.I,
+)
+_NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
+                 "fifty|sixty|seventy|eighty|ninety|hundred|thousand")
+
+
+def _unit_name(unit: str | None) -> str:
+    unit = (unit or "amount").lower()
+    return unit if unit.endswith("s") else unit + "s"
+
+
+def _stated_quantity(text: str, unit: str | None) -> bool:
+    """Does the text state a number of this unit ("ninety days", "10 years")?"""
+    stem = (unit or "").lower().rstrip("s")
+    if not stem or stem in ("how much", "fines of", "fine of"):
+        return bool(re.search(r"\d", text))
+    return bool(re.search(rf"\b(?:\d+|{_NUMBER_WORDS})(?:[- ]\w+)?[- ]{re.escape(stem)}s?\b", text, re.I))
+
+
 _STOP_TOPIC = re.compile(r"^\s*(?:the|a|an|any|of|about)\s+", re.I)
 
 
@@ -44,6 +80,8 @@ class ExtractiveAnswerer:
         self.index = index
         self.settings = settings
         self.search = search  # topic search over all documents, for "is it addressed elsewhere?"
+        self._df: dict[str, int] = {}
+        self._df_for: object = None
 
     # -- candidates ------------------------------------------------------------------
     def sentences(self, passages: list[Passage], limit: int = 8) -> list[Sentence]:
@@ -91,12 +129,28 @@ class ExtractiveAnswerer:
         support = [p for p in passages if p.reason != "cross_reference"]
         cov = _COVERAGE.match(question)
         if cov and any(p.reason == "reference" for p in passages):
-            return self._coverage(question, cov, passages, assumed_document)
+            judged = self._coverage(question, cov, passages, assumed_document)
+            if judged is not None:
+                return judged
         references = [p for p in support if p.reason == "reference"]
         sentences = self.sentences(support)
         self.score(f"{resolved or question} {expansion}".strip(), sentences)
         best = max((s.score for s in sentences), default=0.0)
         best_dense = max((p.dense or 0.0 for p in support), default=0.0)
+        if not references:
+            topic = strip_documents(resolved or question, [], self.index.documents)
+            reason = self.not_addressed_reason(question, topic, support)
+            if reason and _QUANTITY.search(question) and reason.startswith("none of the provisions"):
+                # Say what the texts do set instead of a number ("effective, proportionate and dissuasive").
+                concepts = key_concepts(topic, self._is_common)
+                said = sorted(sentences, key=lambda s: (-len(carried(concepts, s.text)), -s.score))[:2]
+                answer = self._compose(question, [(f"The texts do not address this: {reason}. What they do "
+                                                   "say:", said)], passages, assumed_document,
+                                       Verdict(kind="not_addressed", subject=topic, reason=reason))
+                answer.refused = True
+                return answer
+            if reason:
+                return self._refusal(question, passages, best, reason)
         if not references and (best < cfg.min_sentence_score or best_dense < cfg.min_passage_score):
             return self._refusal(question, passages, best)
         if references:
@@ -115,7 +169,7 @@ class ExtractiveAnswerer:
             chosen = self._top(sentences, cfg.max_sentences, floor=best * 0.75)
             labels = list(dict.fromkeys(s.provision.label for s in chosen))
             lead = "The texts address this in " + _join_labels(labels[:3]) + ":"
-        return self._compose(question, lead, chosen, passages, assumed_document)
+        return self._compose(question, [(lead, chosen)], passages, assumed_document)
 
     def _reference_sentences(self, sentences: list[Sentence]) -> list[Sentence]:
         """A named provision is quoted in document order, not re-ranked."""
@@ -139,93 +193,179 @@ class ExtractiveAnswerer:
         return out
 
     def _coverage(self, question: str, cov: re.Match, passages: list[Passage],
-                  assumed_document: str | None) -> Answer:
-        """ "Does Article X cover Y?": yes with the words that do, or where Y is addressed instead.
-
-        Relative, not absolute: Article X covers Y when its best sentence about Y is about as
-        good as the best sentence about Y anywhere else in the texts."""
-        cfg = self.settings.answer
+                  assumed_document: str | None) -> Answer | None:
+        """ "Does Article X cover Y?": a verdict from X's own words (verdict.py), X always cited,
+        and where X does not carry Y fully, where Y is addressed instead. None when the topic has
+        no key concept to judge (the named provision is then simply quoted)."""
         topic = _STOP_TOPIC.sub("", cov.group("topic")).strip(" ?.")
-        from ..expansion import expand
-
-        topic_q = f"{topic} {expand(topic)}".strip()
+        concepts = key_concepts(topic, self._is_common)
         inside = [p for p in passages if p.reason == "reference"]
-        sentences = self.sentences(inside, limit=len(inside))
-        self.score(topic_q, sentences)
-        best = max((s.score for s in sentences), default=0.0)
-        article_label = (re.sub(r"(Art\. [^ (]+)\(.*$", r"\1", self._label(inside[0])) if inside
-                         else f"Article {cov.group('art')}")
-        article_ids = {p.chunk.id for p in inside}
-        article_prefix = inside[0].chunk.provision_id.split("/para_")[0].split("#")[0] if inside else ""
-        alt = self._elsewhere(topic, topic_q, passages, article_ids, article_prefix)
-        alt_best = max((s.score for s in alt), default=0.0)
-        floor = cfg.min_sentence_score + 0.1
-        if best >= floor and best >= alt_best - 0.03:
-            chosen = self._top(sentences, 3, floor=best * 0.9)
-            lead = f"Yes. {article_label} addresses {topic}:"
-            return self._compose(question, lead, chosen, passages, assumed_document)
-        if alt_best >= floor:
-            chosen = self._top(alt, 3, floor=alt_best * 0.9)
-            where = _join_labels(list(dict.fromkeys(s.provision.label for s in chosen)))
-            lead = f"Not in {article_label}. {topic[:1].upper() + topic[1:]} is addressed in {where}:"
-            return self._compose(question, lead, chosen, passages + [s.passage for s in chosen], assumed_document)
-        ans = self._refusal(question, passages, alt_best)
-        ans.answer = f"Not in {article_label}, and the texts searched do not appear to address {topic} elsewhere."
-        return ans
+        if not concepts or not inside:
+            return None
+        named = self.sentences(inside, limit=len(inside))
+        if not named:
+            return None
+        label = self._label(inside[0])
+        paragraphs: dict[str, Paragraph] = {}
+        by_text: dict[str, Sentence] = {}
+        for s in named:
+            key = s.provision.id.split("/point_")[0].split("/sub_")[0]
+            paragraphs.setdefault(key, Paragraph(label=s.provision.label, sentences=[], provision_id=key))
+            paragraphs[key].sentences.append(s.text)
+            by_text.setdefault(s.text, s)
+        title = named[0].provision.article_title or ""
+        judged = judge_coverage(concepts, list(paragraphs.values()), title)
+        evidence = [by_text[s] for _, s in judged.evidence if s in by_text]
+        subject = topic[:1].upper() + topic[1:]
+        sections: list[tuple[str, list[Sentence]]] = []
+        instead: list[Sentence] = []
+        if judged.kind == "yes":
+            sections.append((f"Yes. {label} addresses {topic}:", evidence))
+        else:
+            instead = self._addressed_instead(concepts, topic, passages, inside)
+            if judged.kind == "partly":
+                sections.append((f"Partly. {label} mentions {display(judged.carried)} but does not expressly "
+                                 f"address {display(judged.missing)}:", evidence))
+            else:
+                about = f" ({title})" if title else ""
+                sections.append((f"No. {label}{about} does not address {topic}. It provides:", named[:1]))
+            if instead:
+                where = _join_labels(list(dict.fromkeys(s.provision.label for s in instead)))
+                sections.append((f"{subject} is addressed instead in {where}:", instead))
+            else:
+                sections.append((f"The texts searched do not address {topic} elsewhere.", []))
+        verdict = Verdict(
+            kind=judged.kind, subject=topic, provision=label,
+            carried=[c.label for c in judged.carried], missing=[c.label for c in judged.missing],
+            evidence=[s.text for s in (evidence if judged.kind != "no" else named[:1])],
+            instead=list(dict.fromkeys(s.provision.label for s in instead)),
+            reason={"yes": f"{label} carries every key concept ({display(concepts)}) in one paragraph.",
+                    "partly": f"{label} carries {display(judged.carried)}, not {display(judged.missing)}.",
+                    "no": f"No sentence of {label} carries {display(concepts)}."}[judged.kind],
+        )
+        extra = [s.passage for s in instead]
+        return self._compose(question, sections, passages + extra, assumed_document, verdict)
 
-    def _elsewhere(self, topic: str, topic_q: str, passages: list[Passage], exclude: set[str],
-                   article_prefix: str) -> list[Sentence]:
-        """The best sentences about the topic outside the named article (all documents)."""
-        found = [p for p in passages if p.reason == "search" and p.chunk.id not in exclude]
-        same_doc = article_prefix.split("/")[0]
+    def _addressed_instead(self, concepts: list[Concept], topic: str, passages: list[Passage],
+                           inside: list[Passage]) -> list[Sentence]:
+        """Sentences outside the named provision whose paragraph carries every key concept:
+        the same treaty first, then other treaties, a commentary last; at most two provisions."""
+        exclude = {p.chunk.id for p in inside}
+        prefix = inside[0].chunk.provision_id.split("/para_")[0].split("#")[0]
+        same_doc = prefix.split("/")[0]
+        found = [p for p in passages if p.reason == "search"]
         if self.search is not None:
-            found += self.search(topic, same_doc) + self.search(topic, None)
+            found = self.search(topic, same_doc) + found + self.search(topic, None)
+        keep: list[Passage] = []
         seen: set[str] = set()
-        keep = []
         for p in found:
-            if p.chunk.id in seen or p.chunk.id in exclude or (
-                    article_prefix and p.chunk.provision_id.startswith(article_prefix + "/")):
+            cid = p.chunk.id
+            if cid in seen or cid in exclude or p.chunk.provision_id.startswith(prefix + "/") \
+                    or p.chunk.provision_id == prefix:
                 continue
-            seen.add(p.chunk.id)
-            keep.append(p)
-        alt = self.sentences(keep, limit=len(keep))
-        self.score(topic_q, alt)
-        for s in alt:  # the asked-about treaty itself first, a commentary's view last
-            if s.provision.doc_id == same_doc:
-                s.score += 0.05
-            elif s.passage.chunk.metadata.get("doc_type") != "treaty":
-                s.score -= 0.05
-        return alt
+            seen.add(cid)
+            prov = self.index.provision(p.chunk.provision_id)
+            title = prov.article_title if prov else ""
+            if carries_all(concepts, f"{p.chunk.text} {title or ''}"):
+                keep.append(p)
+
+        def rank(p: Passage) -> int:
+            if p.chunk.doc_id == same_doc:
+                return 0
+            return 1 if p.chunk.metadata.get("doc_type") == "treaty" else 2
+
+        keep = sorted(keep, key=rank)[:2]
+        out: list[Sentence] = []
+        for p in keep:
+            sents = self.sentences([p], limit=1)
+            sents.sort(key=lambda s: -len(carried(concepts, s.text)))
+            out += sents[:2]
+        return out
 
     # -- output ----------------------------------------------------------------------
-    def _compose(self, question: str, lead: str, chosen: list[Sentence], passages: list[Passage],
-                 assumed_document: str | None) -> Answer:
+    def _compose(self, question: str, sections: list[tuple[str, list[Sentence]]], passages: list[Passage],
+                 assumed_document: str | None, verdict: Verdict | None = None) -> Answer:
+        """Lines of the answer: each section's lead, then its quoted sentences with their labels."""
         citations: dict[str, Citation] = {}
-        lines = [lead]
-        for s in chosen:
-            cit = citations.get(s.provision.id)
-            if cit is None:
-                cit = self._citation(s.provision, s.passage)
-                cit.key = str(len(citations) + 1)
-                citations[s.provision.id] = cit
-            cit.sentences.append(s.text)
-            cit.score = max(cit.score, s.score)
-            lines.append(f"- {self._voice(s)}{s.text} [{s.provision.label}]")
+        lines: list[str] = []
+        for lead, chosen in sections:
+            lines.append(lead)
+            for s in chosen:
+                cit = citations.get(s.provision.id)
+                if cit is None:
+                    cit = self._citation(s.provision, s.passage)
+                    cit.key = str(len(citations) + 1)
+                    citations[s.provision.id] = cit
+                if s.text not in cit.sentences:
+                    cit.sentences.append(s.text)
+                cit.score = max(cit.score, s.score)
+                lines.append(f"- {self._voice(s)}{s.text} [{s.provision.label}]")
         used = {c.provision_id for c in citations.values()}
         related = self._related(passages, used)
-        return Answer(question=question, answer="\n".join(lines), citations=list(citations.values()),
-                      related=related, assumed_document=assumed_document, mode="extractive",
+        return Answer(question=question, answer="\n".join(lines), verdict=verdict,
+                      citations=list(citations.values()), related=related,
+                      assumed_document=assumed_document, mode="extractive",
                       passages=passages)  # includes any passage found by a topic search
 
-    def refuse(self, question: str, passages: list[Passage]) -> Answer:
-        return self._refusal(question, passages, 0.0)
+    def refuse(self, question: str, passages: list[Passage], reason: str = "") -> Answer:
+        return self._refusal(question, passages, 0.0, reason)
 
-    def _refusal(self, question: str, passages: list[Passage], best: float) -> Answer:
+    def _refusal(self, question: str, passages: list[Passage], best: float, reason: str = "") -> Answer:
         related = self._related(passages, set())
         text = NOT_ADDRESSED
+        if reason:
+            text = f"The texts do not address this: {reason}."
         if related:
             text += " The closest provisions are listed as related, not as an answer."
-        return Answer(question=question, answer=text, refused=True, related=related, mode="extractive")
+        verdict = Verdict(kind="not_addressed", subject=question, reason=reason or "no provision carries the "
+                          "question's key concepts")
+        return Answer(question=question, answer=text, verdict=verdict, refused=True, related=related,
+                      mode="extractive")
+
+    # -- is the subject in the texts at all? ----------------------------------------------
+    def _is_common(self, stem: str) -> bool:
+        """A word in over a quarter of all chunks frames a question; it cannot decide one."""
+        df = self._document_frequency()
+        return df.get(stem, 0) > 0.25 * max(1, len(self.index.chunks))
+
+    def _document_frequency(self) -> dict[str, int]:
+        chunks = self.index.chunks
+        if self._df_for is not chunks:
+            df: dict[str, int] = {}
+            for c in chunks.values():
+                for s in set(tokenize(c.text)):
+                    df[s] = df.get(s, 0) + 1
+            self._df, self._df_for = df, chunks
+        return self._df
+
+    def not_addressed_reason(self, question: str, topic: str, support: list[Passage]) -> str | None:
+        """Why the texts cannot answer this, decided from evidence, or None when they may.
+
+        - facts treaty texts never record (ratifications, signatures, a state's accession);
+        - a technical term the texts never use and the model does not know as an ordinary word;
+        - a quantity (years, amounts) that none of the passages found states;
+        - no passage found carries any key concept of the question."""
+        m = _OUTSIDE_FACTS.search(question)
+        if m:
+            return ("treaty texts do not record which states signed, ratified or acceded to them, "
+                    "or when; the depositary's records do")
+        concepts = key_concepts(topic, self._is_common)
+        df = self._document_frequency()
+        english = self.index.english_words
+        for c in concepts:
+            in_texts = any(all(s in df for s in alt) for alt in c.alternatives)
+            if not in_texts and c.label.replace(" ", "").isalpha() and c.label.lower() not in english:
+                return f"the texts never use the term “{c.label}”"
+        texts = [p.chunk.text for p in support[:6]]
+        unit = _QUANTITY.search(question)
+        subject = [c for c in concepts if not _QUANTITY.search(f"how many {c.label}")]
+        unit_name = unit and (unit.group("unit") or unit.group("unit_in"))
+        if unit and not any(_stated_quantity(s, unit_name) and (not subject or carried(subject, s))
+                            for t in texts for _, _, s in sentence_spans(t, 0, len(t))):
+            return f"none of the provisions found sets a number of {_unit_name(unit_name)}"
+        if concepts and texts and not any(carried(concepts, t) for t in texts):
+            return f"no provision found mentions {display(concepts)}"
+        return None
 
     def _related(self, passages: list[Passage], used: set[str]) -> list[Citation]:
         out: list[Citation] = []

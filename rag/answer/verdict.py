@@ -1,0 +1,86 @@
+"""Coverage verdicts: does a named provision carry the subject asked about?
+
+Rules a lawyer would accept, decided from the provision's words (see concepts.py):
+- yes: one paragraph of the provision carries every key concept of the subject;
+- partly: the provision carries some key concepts but no paragraph carries them all;
+- no: none of its sentences carries any key concept.
+The evidence is the sentences that decide it; for "no", the provision's title and opening,
+so the reader can check the "no" at a glance.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..model import VerdictKind
+from .concepts import Concept, carried
+
+
+@dataclass
+class Paragraph:
+    """A paragraph of the named provision (or the whole provision when it has none)."""
+
+    label: str
+    sentences: list[str]
+    provision_id: str = ""
+
+
+@dataclass
+class CoverageJudgement:
+    kind: VerdictKind
+    carried: list[Concept] = field(default_factory=list)
+    missing: list[Concept] = field(default_factory=list)
+    evidence: list[tuple[Paragraph, str]] = field(default_factory=list)  # (paragraph, sentence)
+
+
+def judge_coverage(concepts: list[Concept], paragraphs: list[Paragraph], title: str = "",
+                   max_evidence: int = 3) -> CoverageJudgement:
+    """Judge a provision against the subject's key concepts. The article title counts as part
+    of every paragraph (a title "Assistance to victims" carries *victim*)."""
+    if not concepts:
+        raise ValueError("a coverage verdict needs at least one key concept")
+    from_title = set(map(id, carried(concepts, title))) if title else set()
+    union: set[int] = set(from_title)
+    best: tuple[int, int] = (-1, -1)  # (concepts carried by the paragraph, -index)
+    best_para = None
+    per_sentence: list[tuple[Paragraph, str, set[int]]] = []
+    for i, para in enumerate(paragraphs):
+        in_para: set[int] = set(from_title)
+        for s in para.sentences:
+            got = set(map(id, carried(concepts, s)))
+            per_sentence.append((para, s, got))
+            in_para |= got
+        union |= in_para
+        if (len(in_para), -i) > best:
+            best, best_para = (len(in_para), -i), para
+    all_ids = {id(c) for c in concepts}
+    has = [c for c in concepts if id(c) in union]
+    missing = [c for c in concepts if id(c) not in union]
+    sentence_hits = [(p, s, got) for p, s, got in per_sentence if got]
+    if best[0] == len(all_ids) and best_para is not None and (sentence_hits or from_title == all_ids):
+        kind: VerdictKind = "yes"
+        pool = [x for x in sentence_hits if x[0] is best_para] or sentence_hits
+    elif sentence_hits:
+        kind = "partly"
+        pool = sentence_hits
+        if not missing:  # every concept somewhere, but never together in one paragraph
+            missing = [c for c in concepts if id(c) not in _carried_by(best_para, per_sentence, from_title)]
+    else:
+        kind = "no"
+        pool = []
+    pool = sorted(pool, key=lambda x: -len(x[2]))[:max_evidence]
+    order = {id(s): n for n, (_, s, _) in enumerate(per_sentence)}
+    pool.sort(key=lambda x: order.get(id(x[1]), 0))
+    return CoverageJudgement(kind=kind, carried=has, missing=missing,
+                             evidence=[(p, s) for p, s, _ in pool])
+
+
+def _carried_by(para, per_sentence, from_title: set[int]) -> set[int]:
+    out = set(from_title)
+    for p, _, got in per_sentence:
+        if p is para:
+            out |= got
+    return out
+
+
+def carries_all(concepts: list[Concept], text: str) -> bool:
+    return len(carried(concepts, text)) == len(concepts)
