@@ -120,6 +120,14 @@ class TreatyQA:
                     answer = item
                 else:
                     yield item
+            if answer is not None and answer.mode != "extractive":
+                # The verdict is decided from the provisions' words, never taken from the model.
+                texts = self.extractive.run(question, passages, query.assumed_document, query.expansion,
+                                            query.doc_scope, resolved=query.search_text)
+                answer.verdict = texts.verdict
+                if texts.verdict is not None and texts.verdict.kind == "not_addressed" and not answer.refused:
+                    answer.notices.append("The texts' own check finds this not addressed: "
+                                          f"{texts.verdict.reason}. Read the model's answer with care.")
         else:
             answer = self.extractive.run(question, passages, query.assumed_document, query.expansion,
                                           query.doc_scope, resolved=query.search_text)
@@ -152,7 +160,11 @@ class TreatyQA:
                                     "use the extractive mode.")
             from .answer.llm import LLMAnswerer
 
-            self._llm = LLMAnswerer(self.settings, self._fallback)
+            from .evaluation.judge import OfflineJudge
+
+            judge = OfflineJudge(self.index.embedder)  # the evaluation's judge, at answer time
+            self._llm = LLMAnswerer(self.settings, self._fallback,
+                                    supported=lambda s, cited: judge.judge(s, cited).supported)
         return self._llm
 
     # -- reading the sources ----------------------------------------------------------

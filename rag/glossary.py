@@ -58,6 +58,7 @@ GROUPS: list[tuple[str, ...]] = [
     ("torture", "cruel, inhuman or degrading treatment"),
     ("copyright", "piracy", "intellectual property", "related rights"),
     ("attempt", "attempted"),
+    ("crime", "crimes", "offence", "offences", "criminal offence", "criminal offences", "offense"),
     ("aiding", "abetting", "complicity", "accomplice"),
     # procedure and cooperation
     ("e-mail", "email", "e-mails", "emails", "message", "messages", "communications", "content data",

@@ -174,8 +174,39 @@ def test_question_at_the_limit_is_accepted(qa):
         qa.ask(question + " more")
 
 
-def test_empty_index_is_a_question_error(settings_factory):
+def test_empty_index_and_empty_corpus_is_a_question_error(settings_factory, tmp_path):
     from rag.api import TreatyQA
 
-    with pytest.raises(QuestionError, match="ingest"):
-        TreatyQA(settings_factory()).ask("Are whistleblowers protected?")
+    empty = tmp_path / "no-documents"
+    empty.mkdir()
+    with pytest.raises(QuestionError, match="corpus folder holds no documents"):
+        TreatyQA(settings_factory(corpus_dir=empty)).ask("Are whistleblowers protected?")
+
+
+def test_first_question_builds_the_index_from_the_corpus(settings_factory, copy_corpus):
+    """A fresh install: the first question builds the index, then answers from it."""
+    from rag.api import TreatyQA
+    from rag.index.ingest import build_info
+
+    folder = copy_corpus({"iccpr-op1.md": "iccpr-op1"})
+    settings = settings_factory(corpus_dir=folder)
+    qa = TreatyQA(settings)
+    assert qa.index.is_empty()
+    answer = qa.ask("What does Article 3 of the Optional Protocol to the ICCPR say?")
+    assert not qa.index.is_empty()
+    assert qa.index.registry.build_info() == build_info(settings)
+    assert any(c.provision_id.startswith("iccpr-op1/art_3") for c in answer.citations)
+
+
+def test_index_built_by_another_model_is_rebuilt_not_mixed(settings_factory, copy_corpus):
+    from rag.api import TreatyQA
+
+    folder = copy_corpus({"iccpr-op1.md": "iccpr-op1"})
+    settings = settings_factory(corpus_dir=folder)
+    qa = TreatyQA(settings)
+    qa.ensure_index()
+    qa.index.registry.set_build_info({**qa.index.registry.build_info(), "chunker": "0"})
+    assert "chunker" in (qa.index.mismatch() or "")
+    report = TreatyQA(settings).ensure_index()
+    assert report is not None and report.ok  # rebuilt from the corpus
+    assert TreatyQA(settings).index.mismatch() is None

@@ -356,7 +356,7 @@ class ExtractiveAnswerer:
             in_texts = any(all(s in df for s in alt) for alt in c.alternatives)
             if not in_texts and c.label.replace(" ", "").isalpha() and c.label.lower() not in english:
                 return f"the texts never use the term “{c.label}”"
-        texts = [p.chunk.text for p in support[:6]]
+        texts = [p.chunk.embed_text for p in support[:6]]  # with the article's title
         unit = _QUANTITY.search(question)
         subject = [c for c in concepts if not _QUANTITY.search(f"how many {c.label}")]
         unit_name = unit and (unit.group("unit") or unit.group("unit_in"))

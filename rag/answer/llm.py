@@ -21,6 +21,7 @@ from rag.answer.validate import (
     StreamRenderer,
     Validation,
     render_sentence,
+    check_support,
     validate_answer,
     verified_text,
 )
@@ -182,10 +183,13 @@ def build_citations(
 class LLMAnswerer:
     """Answers with a language model, or falls back to `fallback` when it can't be trusted."""
 
-    def __init__(self, settings: Settings, fallback: Fallback):
+    def __init__(self, settings: Settings, fallback: Fallback, supported=None):
+        """`supported(sentence, cited_text) -> bool`: the faithfulness judge, run on every sentence
+        of a reply; without it only citation keys are checked."""
         _check_settings(settings)
         self.settings = settings
         self.fallback = fallback
+        self.supported = supported
         self._llm = build_llm(settings)
 
     @property
@@ -289,6 +293,8 @@ class LLMAnswerer:
     ) -> Answer:
         timings = self._timings(prompt_s, llm_s)
         validation = validate_answer(text, set(prompt.keys), prompt.label_keys)
+        if validation.ok and not validation.refused and self.supported is not None:
+            check_support(validation, {pp.key: pp.text for pp in prompt.passages}, self.supported, prompt.system)
         notices = prompt.notices + validation.notices
         if validation.refused:
             return Answer(

@@ -313,3 +313,47 @@ def render_sentence(
     sentence: str, labels: dict[str, str], label_keys: dict[str, str] | None = None
 ) -> str:
     return " ".join(render_citations(sentence, labels, label_keys).split())
+
+
+# --- support ---------------------------------------------------------------------------
+
+
+
+def _pairs(text: str) -> set[tuple[str, str]]:
+    words = re.findall(r"[a-z]+", text.lower())
+    return set(zip(words, words[1:]))
+
+
+def echoes(sentence: str, instructions: str, share: float = 0.5) -> bool:
+    """The sentence repeats the instructions (a model echoing its prompt), not the passages."""
+    mine = _pairs(sentence)
+    return len(mine) >= 3 and len(mine & _pairs(instructions)) >= share * len(mine)
+
+
+def check_support(validation: Validation, cited_text: dict[str, str], supported, instructions: str) -> None:
+    """Withdraw the citations of sentences that echo the instructions or that the judge finds
+    unsupported by the passages they cite; such sentences are then dropped like uncited ones.
+    A model's reply passes only sentence by sentence, never because it carries valid keys."""
+    dropped_echo, dropped_unsupported = [], []
+    for c in validation.sentences:
+        if c.refusal or not c.keys:
+            continue
+        if echoes(c.sentence.text, instructions):
+            dropped_echo.append(c.sentence.text)
+            c.keys = []
+        elif not supported(c.sentence.text, " ".join(cited_text.get(k, "") for k in c.keys)):
+            dropped_unsupported.append(c.sentence.text)
+            c.keys = []
+    claims = [c for c in validation.sentences if not c.refusal]
+    kept = [c for c in claims if c.keys]
+    validation.cited = list(dict.fromkeys(k for c in kept for k in c.keys))
+    validation.uncited = [c.sentence.text for c in claims if not c.keys]
+    if dropped_echo:
+        validation.notices.append(f"Left out {len(dropped_echo)} sentence(s) that repeat the model's instructions.")
+    if dropped_unsupported:
+        validation.notices.append(
+            f"Left out {len(dropped_unsupported)} sentence(s) that the passages they cite do not support: "
+            + " | ".join(f"\u201c{u}\u201d" for u in dropped_unsupported))
+    if validation.ok and not validation.refused and (not kept or 2 * len(kept) < len(claims)):
+        validation.ok = False
+        validation.reason = (f"only {len(kept)} of {len(claims)} sentences are supported by the passages they cite")
