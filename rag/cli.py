@@ -12,9 +12,9 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
 def _settings(args):
-    from .settings import Settings
+    from .settings import load_settings
 
-    s = Settings()
+    s = load_settings()
     overrides = {}
     if getattr(args, "index_dir", None):
         overrides["index_dir"] = Path(args.index_dir)
@@ -259,9 +259,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .settings import SettingsError
+
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except SettingsError as exc:  # a typo in rag.toml or a RAG_* variable: say which, no traceback
+        print(f"error in the settings:\n{exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
