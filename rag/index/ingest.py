@@ -6,6 +6,7 @@ stale chunks, then commits in the registry. One bad file never stops the others.
 """
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,16 +22,19 @@ from .embedder import Embedder
 from .registry import Registry
 from .store import VectorStore
 
+log = logging.getLogger("rag.ingest")
+
 
 @dataclass
 class FileResult:
     path: str
     doc_id: str | None = None
-    status: str = "pending"  # ingested | updated | unchanged | failed | removed
+    status: str = "pending"  # ingested | updated | unchanged | failed | removed | skipped
     provisions: int = 0
     chunks: int = 0
     embedded: int = 0  # chunks actually sent through the model
-    error: str | None = None
+    error: str | None = None  # for any user: never a server path or exception text
+    detail: str | None = None  # for the operator (CLI, server log): paths, exception text
 
 
 @dataclass
@@ -63,7 +67,7 @@ class IngestReport:
             f"{self.embedded} embedded, in {self.seconds:.1f} s",
         ]
         for r in self.failed:
-            lines.append(f"FAILED {r.path}: {r.error}")
+            lines.append(f"FAILED {r.path}: {r.error}" + (f" ({r.detail})" if r.detail else ""))
         return "\n".join(lines)
 
 
@@ -142,18 +146,22 @@ class Ingestor:
             res.status, res.error = "failed", exc.message
             return res
         except Exception as exc:  # noqa: BLE001 - never let one file abort the batch
-            res.status, res.error = "failed", f"unexpected error while loading: {exc}"
+            log.exception("loading %s failed", path)
+            res.status, res.error = "failed", "unexpected error while loading the file"
+            res.detail = f"{type(exc).__name__}: {exc}"
             return res
         res.doc_id = doc.id
         if doc.id in seen_ids:
             res.status = "failed"
-            res.error = f"document id {doc.id!r} already used by {seen_ids[doc.id]} in this run"
+            res.error = f"document id {doc.id!r} is already used by {Path(seen_ids[doc.id]).name} in this run"
+            res.detail = f"also in {seen_ids[doc.id]}"
             return res
         seen_ids[doc.id] = str(path)
         other = self.registry.doc_path(doc.id)
         if other and Path(other).resolve() != path.resolve() and Path(other).exists():
             res.status = "failed"
-            res.error = f"document id {doc.id!r} is already indexed from {other}; give this file another id"
+            res.error = f"document id {doc.id!r} is already used by another indexed document; give this file another id"
+            res.detail = f"indexed from {other}"
             return res
         previous = self.registry.doc_hash(doc.id)
         if previous == doc.hash:
@@ -165,8 +173,13 @@ class Ingestor:
             return res
         try:
             res.provisions, res.chunks, res.embedded = self.index_document(doc)
+        except LoadError as exc:
+            res.status, res.error = "failed", exc.message
+            return res
         except Exception as exc:  # noqa: BLE001
-            res.status, res.error = "failed", f"indexing failed: {exc}"
+            log.exception("indexing %s failed", path)
+            res.status, res.error = "failed", "indexing failed (an internal error; see the server log)"
+            res.detail = f"{type(exc).__name__}: {exc}"
             return res
         # The same file indexed earlier under another id (its front matter changed): drop that.
         for d in self.registry.documents():

@@ -9,6 +9,7 @@ import logging
 import tempfile
 import time
 import traceback
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import gradio as gr
 from ..api import QuestionError, TreatyQA
 from ..model import Answer, DocType, Filters, Turn
 from . import render
-from .uploads import UploadError, check_upload, discard, safe_stem, store_upload
+from .uploads import UploadError, check_upload, discard, safe_stem, store_upload, user_text
 
 log = logging.getLogger("rag.ui")
 
@@ -89,9 +90,11 @@ class Handlers:
             chat[-1] = _assistant(render.message_html(str(exc)))
             yield chat, keep, conversation, keep, keep, keep, keep
             return
-        except Exception as exc:  # noqa: BLE001 - a failed answer must not kill the session
-            log.error("answer failed: %s", traceback.format_exc())
-            chat[-1] = _assistant(render.message_html(f"The answer failed: {exc}. Try again or rephrase."))
+        except Exception:  # noqa: BLE001 - a failed answer must not kill the session
+            ref = uuid.uuid4().hex[:8]  # lets the operator find the traceback the user saw fail
+            log.error("answer failed [ref %s]: %s", ref, traceback.format_exc())
+            chat[-1] = _assistant(render.message_html(
+                f"The answer failed because of an internal error (reference {ref}). Try again or rephrase."))
             yield chat, keep, conversation, keep, keep, keep, keep
             return
         assert answer is not None
@@ -197,15 +200,17 @@ class Handlers:
         stored: dict[str, tuple[str, Path]] = {}  # stored path -> (shown name, path)
         for f in files or []:
             tmp = Path(f if isinstance(f, str) else getattr(f, "name", str(f)))
-            name = tmp.name
+            name = user_text(tmp.name)
             try:
                 check_upload(tmp, name, settings.max_upload_mb)
                 target = store_upload(tmp, name, settings.upload_dir)
             except UploadError as exc:
                 rows.append({"name": name, "status": "rejected", "error": str(exc)})
                 continue
-            except OSError as exc:
-                rows.append({"name": name, "status": "rejected", "error": f"could not store the file: {exc}"})
+            except OSError:
+                log.exception("storing upload %s failed", tmp)
+                rows.append({"name": name, "status": "rejected",
+                             "error": "the file could not be stored on the server; try again later"})
                 continue
             stored[str(target)] = (name, target)
         if not files:
@@ -220,8 +225,10 @@ class Handlers:
             for r in report_.results:
                 name, path = stored.get(r.path, (Path(r.path).name, Path(r.path)))
                 detail = f"{r.provisions} provisions, {r.chunks} chunks" if r.status != "failed" else ""
-                rows.append({"name": name, "status": r.status, "doc_id": r.doc_id, "error": r.error,
-                             "detail": detail})
+                if r.detail:
+                    log.info("upload %s: %s (%s)", r.path, r.error, r.detail)
+                rows.append({"name": name, "status": r.status, "doc_id": r.doc_id,
+                             "error": user_text(r.error) if r.error else None, "detail": detail})
                 if r.status == "failed":
                     discard(path, settings.upload_dir)
         scope, reader = self.documents()
