@@ -96,3 +96,43 @@ def test_a_lone_surrogate_gets_a_clean_reply(qa):
     blob.encode("utf-8")  # would raise on a surrogate: Gradio's event stream breaks the same way
     assert chat[-1]["role"] == "assistant" and "?" in chat[0]["content"]
     assert qa.check_question("\ud800 Article 1") == "? Article 1"
+
+
+def test_exports_are_private_per_session_and_removed_when_it_ends(qa):
+    import stat
+    from types import SimpleNamespace
+
+    h = Handlers(qa)
+    alice, bob = SimpleNamespace(session_hash="alice123"), SimpleNamespace(session_hash="bob456")
+    question = "What does Article 1 say about communications?"
+    files = []
+    for who in (alice, alice, bob):
+        out = drain(h.ask(question, [], [], [], [], None, request=who))
+        files.append(Path(out[4]))
+    a1, a2, b1 = files
+    assert a1 != a2 and a1.parent == a2.parent != b1.parent
+    for f in files:
+        assert f.read_text(encoding="utf-8").strip()
+        assert "article" not in f.name.lower() and "communications" not in f.name.lower()
+        assert re.fullmatch(r"answer-[0-9a-f]{8}\.md", f.name)
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600
+        assert stat.S_IMODE(f.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(h.export_dir.stat().st_mode) == 0o700
+    h.end_session(alice)
+    assert not a1.exists() and not a1.parent.exists() and b1.exists()
+
+
+def test_exports_of_sessions_that_never_ended_expire(qa):
+    import os
+    import time
+    from types import SimpleNamespace
+
+    from rag.ui import handlers
+
+    h = Handlers(qa)
+    old = Path(drain(h.ask("What does Article 1 say?", [], [], [], [], None,
+                           request=SimpleNamespace(session_hash="gone")))[4])
+    stale = time.time() - handlers.EXPORT_MAX_AGE_S - 10
+    os.utime(old.parent, (stale, stale))
+    drain(h.ask("What does Article 2 say?", [], [], [], [], None, request=SimpleNamespace(session_hash="new")))
+    assert not old.parent.exists()
