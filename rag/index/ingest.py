@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..corpus.errors import LoadError
-from ..corpus.loaders import discover, load_document
+from ..corpus.loaders import discover_all, load_document, path_text
 from ..model import Document, content_hash
 from ..settings import Settings
 from ..structure import parse_document
@@ -58,14 +58,17 @@ class IngestReport:
         return sum(r.embedded for r in self.results)
 
     def summary(self) -> str:
-        docs = [r for r in self.results if r.status in ("ingested", "updated", "unchanged")]
+        docs = [r for r in self.results if r.status in ("ingested", "updated", "unchanged", "repaired")]
         lines = [
             f"{len(docs)} documents indexed ({self.count('ingested')} new, {self.count('updated')} updated, "
-            f"{self.count('unchanged')} unchanged/skipped), {self.count('removed')} removed, "
-            f"{len(self.failed)} failed",
+            f"{self.count('unchanged')} unchanged, {self.count('repaired')} repaired), "
+            f"{self.count('removed')} removed, {len(self.failed)} failed, {self.count('skipped')} files skipped",
             f"{sum(r.provisions for r in docs)} provisions, {sum(r.chunks for r in docs)} chunks, "
             f"{self.embedded} embedded, in {self.seconds:.1f} s",
         ]
+        for r in self.results:
+            if r.status == "skipped":
+                lines.append(f"SKIPPED {r.path}: {r.error}")
         for r in self.failed:
             lines.append(f"FAILED {r.path}: {r.error}" + (f" ({r.detail})" if r.detail else ""))
         return "\n".join(lines)
@@ -120,12 +123,16 @@ class Ingestor:
             self.registry.set_build_info(build_info(self.settings))
         report = IngestReport()
         paths = [Path(p) for p in paths]
-        files = []
+        files: list[Path] = []
+        existing = []
         for p in paths:
-            if not p.exists():
-                report.results.append(FileResult(str(p), status="failed", error="path not found"))
+            if not p.exists() and not p.is_symlink():
+                report.results.append(FileResult(path_text(p), status="failed", error="path not found"))
             else:
-                files += discover([p])
+                existing.append(p)
+        found = discover_all(existing)  # never leaves the folders given; says what it passed over
+        files = found.files
+        report.results += [FileResult(path_text(p), status="skipped", error=why) for p, why in found.skipped]
         bar = _progress(progress, len(files))
         seen_ids: dict[str, str] = {}
         for i, f in enumerate(files):
@@ -134,12 +141,12 @@ class Ingestor:
             report.results.append(res)
         bar("done", len(files), len(files))
         if prune:
-            report.results += self._prune([p for p in paths if p.is_dir()], {str(f) for f in files})
+            report.results += self._prune([p for p in paths if p.is_dir()], {path_text(f) for f in files})
         report.seconds = time.perf_counter() - t0
         return report
 
     def _one(self, path: Path, seen_ids: dict[str, str]) -> FileResult:
-        res = FileResult(str(path))
+        res = FileResult(path_text(path))
         try:
             doc = load_document(path, self.settings)
         except LoadError as exc:
@@ -156,7 +163,7 @@ class Ingestor:
             res.error = f"document id {doc.id!r} is already used by {Path(seen_ids[doc.id]).name} in this run"
             res.detail = f"also in {seen_ids[doc.id]}"
             return res
-        seen_ids[doc.id] = str(path)
+        seen_ids[doc.id] = path_text(path)
         other = self.registry.doc_path(doc.id)
         if other and Path(other).resolve() != path.resolve() and Path(other).exists():
             res.status = "failed"
@@ -168,8 +175,8 @@ class Ingestor:
             parsed = self.registry.parsed(doc.id)
             res.status, res.provisions = "unchanged", len(parsed.provisions) if parsed else 0
             res.chunks = len(self.registry.chunk_hashes(doc.id))
-            if other != str(path):  # moved or renamed: remember where it lives now
-                self.registry.set_path(doc.id, str(path))
+            if other != path_text(path):  # moved or renamed: remember where it lives now
+                self.registry.set_path(doc.id, path_text(path))
             return res
         try:
             res.provisions, res.chunks, res.embedded = self.index_document(doc)
@@ -204,7 +211,14 @@ class Ingestor:
             self.store.upsert([c for c, _ in changed], [v for _, v in changed])
         keep = {c.id for c in chunks}
         stale = [i for i in existing_ids if i not in keep]
-        self.registry.commit_document(parsed, chunks)  # the commit point
+        try:
+            self.registry.commit_document(parsed, chunks)  # the commit point
+        except Exception:
+            # Vectors written for a commit that never happened would be orphans: drop the new ones.
+            added = [c.id for c, _ in changed if c.id not in set(existing_ids)]
+            if added:
+                self.store.delete(added)
+            raise
         if stale:
             self.store.delete(stale)
         self._embed_sentences(doc, chunks)
