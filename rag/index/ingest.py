@@ -29,7 +29,7 @@ log = logging.getLogger("rag.ingest")
 class FileResult:
     path: str
     doc_id: str | None = None
-    status: str = "pending"  # ingested | updated | unchanged | failed | removed | skipped
+    status: str = "pending"  # ingested | updated | unchanged | repaired | failed | removed | skipped
     provisions: int = 0
     chunks: int = 0
     embedded: int = 0  # chunks actually sent through the model
@@ -171,6 +171,18 @@ class Ingestor:
             res.detail = f"indexed from {other}"
             return res
         previous = self.registry.doc_hash(doc.id)
+        if previous == doc.hash and set(self.store.ids_for(doc.id)) != set(self.registry.chunk_hashes(doc.id)):
+            # Unchanged text, but Chroma lost (or gained) vectors of it: index it again, which
+            # reuses every vector still there and embeds only the missing ones.
+            try:
+                res.provisions, res.chunks, res.embedded = self.index_document(doc)
+            except Exception as exc:  # noqa: BLE001
+                log.exception("repairing %s failed", path)
+                res.status, res.error = "failed", "repairing its vectors failed (see the server log)"
+                res.detail = f"{type(exc).__name__}: {exc}"
+                return res
+            res.status = "repaired"
+            return res
         if previous == doc.hash:
             parsed = self.registry.parsed(doc.id)
             res.status, res.provisions = "unchanged", len(parsed.provisions) if parsed else 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pathlib import Path
@@ -18,6 +19,9 @@ from .ingest import Ingestor, IngestReport, ProgressFn, build_mismatch
 from .lexical import LexicalIndex, tokenize
 from .registry import Registry
 from .store import VectorStore
+
+if TYPE_CHECKING:
+    from .check import Problem, RepairReport
 
 
 _DEFINITION = re.compile(
@@ -78,6 +82,18 @@ class Index:
                 return writer.run(paths, progress=progress, prune=prune)
             finally:
                 writer.registry.close()
+
+    def check(self) -> list["Problem"]:
+        """Registry against Chroma and the build record; each problem names its fix."""
+        from .check import check_index
+
+        return check_index(self)
+
+    def repair(self) -> "RepairReport":
+        """Re-embed missing or stale vectors from the registry, drop orphans (see check.py)."""
+        from .check import repair_index
+
+        return repair_index(self)
 
     def mismatch(self) -> str | None:
         """Why the stored index cannot serve these settings (another model or chunker), or None."""
