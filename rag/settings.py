@@ -106,6 +106,19 @@ class LLMSettings(_Section):
         return bool(self.base_url)
 
 
+class LimitSettings(_Section):
+    """Bounds on what one document may cost to ingest. A file over any of them is refused with
+    a message naming the limit, before anything of it is written to the index: an 868 KB DOCX
+    can expand to 200 MB of XML and hold the ingestion (and memory) for many minutes."""
+
+    max_unzipped_mb: int = Field(50, description="DOCX: total uncompressed size of the ZIP members (MB)")
+    max_zip_ratio: float = Field(100.0, description="DOCX: uncompressed / compressed size; more is a ZIP bomb")
+    max_pdf_pages: int = Field(2000, description="PDF: pages")
+    max_text_chars: int = Field(5_000_000, description="extracted text of one document (characters)")
+    max_provisions: int = Field(20_000, description="provisions (articles, paragraphs, points) of one document")
+    max_chunks: int = Field(20_000, description="chunks (embedded units) of one document")
+
+
 class AppSettings(_Section):
     host: str = "127.0.0.1"
     port: int = 7860
@@ -146,6 +159,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     app: AppSettings = Field(default_factory=AppSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
 
     @classmethod
     def settings_customise_sources(

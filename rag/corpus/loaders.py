@@ -192,6 +192,7 @@ def load_document(path: Path, settings: Settings) -> Document:
         raise LoadError(path, "empty file")
     if size > settings.max_file_mb * 1024 * 1024:
         raise LoadError(path, f"file is {size / 1e6:.1f} MB, over the {settings.max_file_mb} MB limit")
+    check_container(path, suffix, settings)
     sidecar = _sidecar_meta(path)
     if suffix in TEXT_SUFFIXES:
         doc = _load_text(path, sidecar)
@@ -212,7 +213,42 @@ def load_document(path: Path, settings: Settings) -> Document:
             raise LoadError(path, f"could not read {suffix[1:].upper()} file: {exc}") from exc
     if not doc.text.strip():
         raise LoadError(path, "no text found in the document")
+    limit = settings.limits.max_text_chars
+    if len(doc.text) > limit:
+        raise LoadError(path, f"the document holds {len(doc.text):,} characters of text, over the limit of "
+                              f"{limit:,}; split it into smaller documents")
     return doc
+
+
+def check_container(path: Path, suffix: str, settings: Settings) -> None:
+    """Refuse a DOCX that expands too far (ZIP bomb) or a PDF with too many pages, from the
+    container's own directory, before any parser reads the content."""
+    limits = settings.limits
+    if suffix == ".docx":
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as z:
+                infos = z.infolist()
+        except (zipfile.BadZipFile, OSError):
+            return  # not a ZIP at all: the DOCX loader says precisely what it is
+        total = sum(i.file_size for i in infos)
+        packed = max(1, sum(i.compress_size for i in infos))
+        if total > limits.max_unzipped_mb * 1024 * 1024:
+            raise LoadError(path, f"the Word file expands to {total / 1e6:,.0f} MB, over the limit of "
+                                  f"{limits.max_unzipped_mb} MB")
+        if total > 1024 * 1024 and total / packed > limits.max_zip_ratio:
+            raise LoadError(path, f"the Word file expands {total / packed:,.0f} times (a ZIP bomb?); the limit "
+                                  f"is {limits.max_zip_ratio:,.0f} times")
+    elif suffix == ".pdf":
+        from pypdf import PdfReader
+
+        try:
+            pages = len(PdfReader(str(path)).pages)
+        except Exception as exc:  # noqa: BLE001 - pypdf raises many types on broken files
+            raise LoadError(path, "could not read the PDF file; export it again") from exc
+        if pages > limits.max_pdf_pages:
+            raise LoadError(path, f"the PDF has {pages:,} pages, over the limit of {limits.max_pdf_pages:,}")
 
 
 def _load_text(path: Path, sidecar: dict) -> Document:

@@ -208,10 +208,17 @@ class Ingestor:
         return res
 
     def index_document(self, doc: Document) -> tuple[int, int, int]:
+        limits = self.settings.limits
         parsed = parse_document(doc)
+        if len(parsed.provisions) > limits.max_provisions:
+            raise LoadError(doc.meta.path or doc.id, f"the document has {len(parsed.provisions):,} provisions, "
+                                                     f"over the limit of {limits.max_provisions:,}")
         chunks = self.chunker.run(parsed)
         if not chunks:
             raise LoadError(doc.meta.path or doc.id, "no indexable text found")
+        if len(chunks) > limits.max_chunks:  # checked before anything is embedded or written
+            raise LoadError(doc.meta.path or doc.id, f"the document makes {len(chunks):,} chunks, "
+                                                     f"over the limit of {limits.max_chunks:,}")
         existing_ids = self.store.ids_for(doc.id)
         have = self.store.embeddings(existing_ids) if existing_ids else {}
         by_hash = {h: e for h, e in have.values() if h}

@@ -62,6 +62,7 @@ class Index:
         self._by_doc: dict[str, list[Chunk]] = {}  # chunks of each document, in text order
         self._sentence_memo: dict[str, np.ndarray] = {}
         self._english: frozenset[str] | None = None
+        self.last_check: list["Problem"] = []  # problems found by the last check() (app banner)
 
     @property
     def store(self) -> VectorStore:
@@ -87,7 +88,8 @@ class Index:
         """Registry against Chroma and the build record; each problem names its fix."""
         from .check import check_index
 
-        return check_index(self)
+        self.last_check = check_index(self)
+        return self.last_check
 
     def repair(self) -> "RepairReport":
         """Re-embed missing or stale vectors from the registry, drop orphans (see check.py)."""

@@ -208,6 +208,9 @@ class Handlers:
         if self.qa.index.is_empty():
             return render.message_html("No documents are indexed yet: add documents in the "
                                        "'Add documents' tab.", kind="info")
+        if any(p.vectors for p in self.qa.index.last_check):
+            return render.message_html("The search index needs repair: answers currently rest on keyword "
+                                       "search only. The administrator can fix it (details in the server log).")
         return ""
 
     def index_status(self):
