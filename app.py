@@ -13,10 +13,16 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 def main() -> None:
     from rag.api import TreatyQA
-    from rag.settings import Settings
+    import sys
+
+    from rag.settings import SettingsError, load_settings
     from rag.ui import build_app, launch_kwargs, prepare_in_background
 
-    settings = Settings()
+    try:
+        settings = load_settings()
+    except SettingsError as exc:  # name the bad key, no traceback
+        print(f"error in the settings:\n{exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     qa = TreatyQA(settings)
     prepare_in_background(qa)  # the page is served at once and shows the index build's progress
     demo = build_app(qa)

@@ -62,7 +62,9 @@ class TreatyQA:
 
     # -- asking ----------------------------------------------------------------------
     def check_question(self, question: str) -> str:
-        q = (question or "").strip()
+        # Lone surrogates ("\ud800") cannot be encoded as UTF-8 and break the app's event
+        # stream and JSON output: they become "?" here, before anything else sees the text.
+        q = (question or "").encode("utf-8", "replace").decode("utf-8").strip()
         if not q:
             raise QuestionError("Please type a question.")
         limit = self.settings.app.max_question_chars

@@ -12,9 +12,9 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
 def _settings(args):
-    from .settings import Settings
+    from .settings import load_settings
 
-    s = Settings()
+    s = load_settings()
     overrides = {}
     if getattr(args, "index_dir", None):
         overrides["index_dir"] = Path(args.index_dir)
@@ -62,6 +62,42 @@ def cmd_index_status(args) -> int:
         m = d["meta"]
         print(f"{d['doc_id']:32} {m.doc_type.value:11} {m.language:4} {d['n_provisions']:>10} {d['n_chunks']:>7}  {m.title[:60]}")
     return 0
+
+
+def _open_index(settings):
+    """The index for a read command: a missing directory is named, not created empty."""
+    from .index.service import Index
+
+    if not settings.chroma_host and not (Path(settings.index_dir) / "registry.sqlite").exists():
+        print(f"No index at {settings.index_dir}. Build it: rag ingest PATH", file=sys.stderr)
+        return None
+    return Index(settings)
+
+
+def cmd_index_check(args) -> int:
+    ix = _open_index(_settings(args))
+    if ix is None:
+        return 1
+    problems = ix.check()
+    for p in problems:
+        print(p.line())
+    if not problems:
+        print(f"ok: {len(ix.documents)} documents, {len(ix.chunks)} chunks, {ix.store.count()} vectors")
+    return 1 if problems else 0
+
+
+def cmd_index_repair(args) -> int:
+    from .index.check import open_for_repair
+
+    settings = _settings(args)
+    ix, moved = open_for_repair(settings)
+    report = ix.repair()
+    report.moved_aside = moved
+    print(report.summary())
+    problems = ix.check()
+    for p in problems:
+        print(f"still wrong: {p.line()}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def cmd_index_rebuild(args) -> int:
@@ -118,8 +154,18 @@ def cmd_ask(args) -> int:
     settings = _settings(args)
     if args.mode:
         settings = settings.with_overrides(answer={"mode": args.mode})
+    if not settings.chroma_host and not Path(settings.index_dir).is_dir() and not Path(settings.corpus_dir).is_dir():
+        print(f"No index at {settings.index_dir} and no corpus at {settings.corpus_dir} to build it from. "
+              "Run: rag corpus download, or rag ingest PATH", file=sys.stderr)
+        return 1
     qa = TreatyQA(settings)
     qa.ensure_index(progress=True)  # first use: build the index from the corpus (progress on stderr)
+    problems = qa.index.check()
+    for p in problems:
+        print(f"warning: the index is damaged: {p.line()}", file=sys.stderr)
+    if any(p.vectors for p in problems):
+        print("warning: answers below may rest on keyword search only until the index is repaired",
+              file=sys.stderr)
     if args.questions:
         items = []
         for n, line in enumerate(Path(args.questions).read_text(encoding="utf-8").splitlines(), 1):
@@ -136,7 +182,7 @@ def cmd_ask(args) -> int:
             return 2
         items = [{"question": " ".join(args.question)}]
     history: list[Turn] = []
-    rc = 0
+    rc = 1 if problems else 0  # answered, but from a damaged index: scripts must notice
     for item in items:
         try:
             answer = qa.ask(item.get("question", ""), history if args.conversation else None, _filters(args))
@@ -215,6 +261,12 @@ def build_parser() -> argparse.ArgumentParser:
                                        "(after changing the embedding model or upgrading the chunker)")
     rb.add_argument("--quiet", action="store_true")
     rb.set_defaults(func=cmd_index_rebuild)
+    ck = ix.add_parser("check", help="compare the registry with Chroma and the build record; "
+                                     "exit 1 with one line per problem")
+    ck.set_defaults(func=cmd_index_check)
+    rp = ix.add_parser("repair", help="re-embed missing vectors from the registry, drop orphans, "
+                                      "set unreadable index files aside")
+    rp.set_defaults(func=cmd_index_repair)
     rm = ix.add_parser("remove", help="remove documents from the index")
     rm.add_argument("doc_ids", nargs="+")
     rm.set_defaults(func=cmd_index_remove)
@@ -259,9 +311,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .index.errors import IndexDamaged
+    from .settings import SettingsError
+
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except SettingsError as exc:  # a typo in rag.toml or a RAG_* variable: say which, no traceback
+        print(f"error in the settings:\n{exc}", file=sys.stderr)
+        return 2
+    except IndexDamaged as exc:  # a corrupt registry or Chroma file: one line, file and command
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

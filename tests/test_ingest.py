@@ -223,7 +223,8 @@ def test_duplicate_id_from_another_file_in_a_later_run(copy_corpus, settings_fac
     assert ix.ingest([docs], progress=False).ok
     report = ix.ingest([other / "copy.md"], progress=False)
     (res,) = report.results
-    assert res.status == "failed" and "already indexed from" in res.error and "a.md" in res.error
+    assert res.status == "failed" and "already used by another indexed document" in res.error
+    assert str(docs) not in res.error and "a.md" in res.detail  # the path is for the operator only
     assert ix.registry.doc_path("eff-2024-01-ngo-redlines") == str(docs / "a.md")
 
 
@@ -309,3 +310,41 @@ def test_killed_ingestion_recovers(copy_corpus, settings_factory):
     top = [cid for cid, _ in ix.dense_search("distributing racist and xenophobic material through computer systems", 3)]
     assert any(cid.startswith("budapest-protocol-1/art_3") for cid in top), top
     assert [cid for cid, _ in ix.lexical.search("xenophobic", 3)]
+
+
+def test_skipped_files_are_reported_and_links_out_are_never_ingested(small, capsys, tmp_path):
+    docs, ix, _ = small
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.md").write_text("### Article 1. Secret\n\nThe password is swordfish.\n", encoding="utf-8")
+    (docs / "leak.md").symlink_to(outside / "secret.md")
+    (docs / "loop.md").symlink_to(docs / "loop.md")
+    os.mkfifo(docs / "pipe.md")
+    (docs / "notes.rtf").write_text("x", encoding="utf-8")
+    rc = cli_main(["--index-dir", str(ix.settings.index_dir), "ingest", "--quiet", str(docs)])
+    out = capsys.readouterr().out
+    assert rc == 0 and "4 files skipped" in out
+    skipped = {ln.split(":", 1)[0].split("/")[-1]: ln for ln in out.splitlines() if ln.startswith("SKIPPED")}
+    assert set(skipped) == {"leak.md", "loop.md", "pipe.md", "notes.rtf"}
+    assert "outside" in skipped["leak.md"] and "FIFO" in skipped["pipe.md"] and "loop" in skipped["loop.md"]
+    assert set(ix.documents) == set(SMALL.values())
+    assert not any("swordfish" in c.text for c in ix.chunks.values())
+
+
+def test_a_file_name_that_is_not_utf8_ingests_once_and_leaves_no_orphans(small, capsys):
+    docs, ix, _ = small
+    name = os.fsencode(docs) + b"/caf\xe9-treaty.md"
+    with open(name, "wb") as fh:
+        fh.write(b"### Article 1. Purpose\n\nThe purpose of this treaty is to be read from a Latin-1 name.\n")
+    index_dir = str(ix.settings.index_dir)
+    for expected in ("1 new", "3 unchanged"):
+        rc = cli_main(["--index-dir", index_dir, "ingest", "--quiet", str(docs)])
+        out = capsys.readouterr().out
+        assert rc == 0 and expected in out and "0 failed" in out, out
+        assert_consistent(ix)
+    (doc,) = [d for d in ix.registry.documents() if d["doc_id"] not in SMALL.values()]
+    assert doc["path"].endswith("caf\\xe9-treaty.md")  # valid text, the same on every run
+    os.unlink(name)
+    rc = cli_main(["--index-dir", index_dir, "ingest", "--quiet", str(docs)])
+    assert rc == 0 and "1 removed" in capsys.readouterr().out
+    assert_consistent(ix)

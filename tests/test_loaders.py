@@ -189,3 +189,39 @@ def test_invalid_doc_type_is_an_error(tmp_path, settings):
     err = load_error(write(tmp_path / "p.md", "---\nid: p\ntitle: A Protocol\ndoc_type: treatise\n---\n" + TREATY),
                      settings)
     assert "doc_type" in err.message and "treaty" in err.message
+
+
+# -- discovery stays inside the folders given and says what it passed over -----------------------
+
+def test_discover_never_follows_a_symlink_out_and_reports_every_skip(tmp_path):
+    import os
+
+    from rag.corpus.loaders import discover_all
+
+    docs, outside = tmp_path / "docs", tmp_path / "outside"
+    (docs / "sub").mkdir(parents=True)
+    outside.mkdir()
+    write(docs / "a.md", TREATY)
+    write(docs / "sub" / "b.md", TREATY)
+    write(outside / "secret.md", TREATY)
+    write(docs / "notes.rtf", TREATY)
+    (docs / "leak.md").symlink_to(outside / "secret.md")
+    (docs / "passwd.txt").symlink_to("/etc/passwd")
+    (docs / "outdir").symlink_to(outside, target_is_directory=True)
+    (docs / "inside.md").symlink_to(docs / "a.md")
+    (docs / "loop.md").symlink_to(docs / "loop2.md")
+    (docs / "loop2.md").symlink_to(docs / "loop.md")
+    (docs / "gone.md").symlink_to(docs / "nothing.md")
+    os.mkfifo(docs / "pipe.md")
+    found = discover_all([docs])
+    assert [p.relative_to(docs).as_posix() for p in found.files] == ["a.md", "sub/b.md"]
+    why = {p.name: reason for p, reason in found.skipped}
+    assert "outside the folders given" in why["leak.md"] and "outside" in why["passwd.txt"]
+    assert "outside" in why["outdir"] and "loop" in why["loop.md"] and "loop" in why["loop2.md"]
+    assert "FIFO" in why["pipe.md"] and "broken" in why["gone.md"]
+    assert "unsupported file type .rtf" == why["notes.rtf"]
+    assert "same file" in why["inside.md"]
+    # A link into another folder that was also given is inside: it is read (once).
+    both = discover_all([docs, outside])
+    names = {p.name for p in both.files}
+    assert len(both.files) == 3 and {"a.md", "b.md"} < names and len(names & {"leak.md", "secret.md"}) == 1

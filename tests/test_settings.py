@@ -92,3 +92,72 @@ def test_preset_names():
     assert {"default", "hybrid", "dense", "lexical", "no-expansion", "no-references"} <= set(PRESETS)
     with pytest.raises(KeyError, match="known: .*dense"):
         Settings().preset("nope")
+
+
+# -- unknown keys are errors, named with the nearest valid key --------------------------------
+
+def _cli(env_extra: dict[str, str], *args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env.update(env_extra)
+    return subprocess.run([sys.executable, "-m", "rag.cli", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_misspelt_nested_env_var_is_rejected_with_the_nearest_key(monkeypatch):
+    from rag.settings import SettingsError, load_settings
+
+    monkeypatch.setenv("RAG_RETRIEVAL__TOP_KK", "3")
+    with pytest.raises(ValidationError, match="top_kk"):
+        Settings()
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    msg = str(err.value)
+    assert "retrieval.top_kk" in msg and "RAG_RETRIEVAL__TOP_KK" in msg and "retrieval.top_k " in msg
+
+
+def test_misspelt_toml_section_and_key_are_rejected(tmp_path):
+    from rag.settings import SettingsError, load_settings
+
+    (tmp_path / "rag.toml").write_text("[retreival]\ntop_k = 3\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match=r"unknown setting retreival .*did you mean retrieval"):
+        load_settings()
+    (tmp_path / "rag.toml").write_text("[answer]\nmax_sentence = 3\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match=r"answer.max_sentence .*did you mean answer.max_sentences"):
+        load_settings()
+
+
+def test_misspelt_section_in_env_is_rejected(monkeypatch):
+    from rag.settings import SettingsError, load_settings
+
+    monkeypatch.setenv("RAG_RETREIVAL__TOP_K", "3")
+    with pytest.raises(SettingsError, match="RAG_RETREIVAL__TOP_K.*RAG_RETRIEVAL__"):
+        load_settings()
+
+
+def test_unknown_keys_in_overrides_are_rejected():
+    with pytest.raises(ValidationError, match="stratgy"):
+        Settings().with_overrides(retrieval={"stratgy": "dense"})
+    with pytest.raises(ValidationError, match="corpus_dri"):
+        Settings(corpus_dri="/x")
+
+
+def test_other_rag_variables_are_not_settings_and_pass(monkeypatch):
+    """RAG_CONFIG, RAG_TEST_INDEX_CACHE and the like are read by other code, never by Settings."""
+    from rag.settings import load_settings
+
+    monkeypatch.setenv("RAG_TEST_INDEX_CACHE", "off")
+    monkeypatch.setenv("RAG_SOMETHING_ELSE", "1")
+    assert load_settings().retrieval.top_k == 8
+
+
+def test_the_cli_prints_the_settings_error_without_a_traceback(tmp_path):
+    done = _cli({"RAG_RETRIEVAL__TOP_KK": "3"}, "index", "status")
+    assert done.returncode == 2
+    assert "retrieval.top_kk" in done.stderr and "retrieval.top_k" in done.stderr
+    assert "Traceback" not in done.stderr
+    conf = tmp_path / "bad.toml"
+    conf.write_text("[retreival]\ntop_k = 3\n", encoding="utf-8")
+    done = _cli({"RAG_CONFIG": str(conf)}, "index", "status")
+    assert done.returncode == 2 and "did you mean retrieval" in done.stderr and "Traceback" not in done.stderr

@@ -6,13 +6,14 @@ stale chunks, then commits in the registry. One bad file never stops the others.
 """
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from ..corpus.errors import LoadError
-from ..corpus.loaders import discover, load_document
+from ..corpus.loaders import discover_all, load_document, path_text
 from ..model import Document, content_hash
 from ..settings import Settings
 from ..structure import parse_document
@@ -21,16 +22,19 @@ from .embedder import Embedder
 from .registry import Registry
 from .store import VectorStore
 
+log = logging.getLogger("rag.ingest")
+
 
 @dataclass
 class FileResult:
     path: str
     doc_id: str | None = None
-    status: str = "pending"  # ingested | updated | unchanged | failed | removed
+    status: str = "pending"  # ingested | updated | unchanged | repaired | failed | removed | skipped
     provisions: int = 0
     chunks: int = 0
     embedded: int = 0  # chunks actually sent through the model
-    error: str | None = None
+    error: str | None = None  # for any user: never a server path or exception text
+    detail: str | None = None  # for the operator (CLI, server log): paths, exception text
 
 
 @dataclass
@@ -54,16 +58,19 @@ class IngestReport:
         return sum(r.embedded for r in self.results)
 
     def summary(self) -> str:
-        docs = [r for r in self.results if r.status in ("ingested", "updated", "unchanged")]
+        docs = [r for r in self.results if r.status in ("ingested", "updated", "unchanged", "repaired")]
         lines = [
             f"{len(docs)} documents indexed ({self.count('ingested')} new, {self.count('updated')} updated, "
-            f"{self.count('unchanged')} unchanged/skipped), {self.count('removed')} removed, "
-            f"{len(self.failed)} failed",
+            f"{self.count('unchanged')} unchanged, {self.count('repaired')} repaired), "
+            f"{self.count('removed')} removed, {len(self.failed)} failed, {self.count('skipped')} files skipped",
             f"{sum(r.provisions for r in docs)} provisions, {sum(r.chunks for r in docs)} chunks, "
             f"{self.embedded} embedded, in {self.seconds:.1f} s",
         ]
+        for r in self.results:
+            if r.status == "skipped":
+                lines.append(f"SKIPPED {r.path}: {r.error}")
         for r in self.failed:
-            lines.append(f"FAILED {r.path}: {r.error}")
+            lines.append(f"FAILED {r.path}: {r.error}" + (f" ({r.detail})" if r.detail else ""))
         return "\n".join(lines)
 
 
@@ -116,12 +123,16 @@ class Ingestor:
             self.registry.set_build_info(build_info(self.settings))
         report = IngestReport()
         paths = [Path(p) for p in paths]
-        files = []
+        files: list[Path] = []
+        existing = []
         for p in paths:
-            if not p.exists():
-                report.results.append(FileResult(str(p), status="failed", error="path not found"))
+            if not p.exists() and not p.is_symlink():
+                report.results.append(FileResult(path_text(p), status="failed", error="path not found"))
             else:
-                files += discover([p])
+                existing.append(p)
+        found = discover_all(existing)  # never leaves the folders given; says what it passed over
+        files = found.files
+        report.results += [FileResult(path_text(p), status="skipped", error=why) for p, why in found.skipped]
         bar = _progress(progress, len(files))
         seen_ids: dict[str, str] = {}
         for i, f in enumerate(files):
@@ -130,43 +141,64 @@ class Ingestor:
             report.results.append(res)
         bar("done", len(files), len(files))
         if prune:
-            report.results += self._prune([p for p in paths if p.is_dir()], {str(f) for f in files})
+            report.results += self._prune([p for p in paths if p.is_dir()], {path_text(f) for f in files})
         report.seconds = time.perf_counter() - t0
         return report
 
     def _one(self, path: Path, seen_ids: dict[str, str]) -> FileResult:
-        res = FileResult(str(path))
+        res = FileResult(path_text(path))
         try:
             doc = load_document(path, self.settings)
         except LoadError as exc:
             res.status, res.error = "failed", exc.message
             return res
         except Exception as exc:  # noqa: BLE001 - never let one file abort the batch
-            res.status, res.error = "failed", f"unexpected error while loading: {exc}"
+            log.exception("loading %s failed", path)
+            res.status, res.error = "failed", "unexpected error while loading the file"
+            res.detail = f"{type(exc).__name__}: {exc}"
             return res
         res.doc_id = doc.id
         if doc.id in seen_ids:
             res.status = "failed"
-            res.error = f"document id {doc.id!r} already used by {seen_ids[doc.id]} in this run"
+            res.error = f"document id {doc.id!r} is already used by {Path(seen_ids[doc.id]).name} in this run"
+            res.detail = f"also in {seen_ids[doc.id]}"
             return res
-        seen_ids[doc.id] = str(path)
+        seen_ids[doc.id] = path_text(path)
         other = self.registry.doc_path(doc.id)
         if other and Path(other).resolve() != path.resolve() and Path(other).exists():
             res.status = "failed"
-            res.error = f"document id {doc.id!r} is already indexed from {other}; give this file another id"
+            res.error = f"document id {doc.id!r} is already used by another indexed document; give this file another id"
+            res.detail = f"indexed from {other}"
             return res
         previous = self.registry.doc_hash(doc.id)
+        if previous == doc.hash and set(self.store.ids_for(doc.id)) != set(self.registry.chunk_hashes(doc.id)):
+            # Unchanged text, but Chroma lost (or gained) vectors of it: index it again, which
+            # reuses every vector still there and embeds only the missing ones.
+            try:
+                res.provisions, res.chunks, res.embedded = self.index_document(doc)
+            except Exception as exc:  # noqa: BLE001
+                log.exception("repairing %s failed", path)
+                res.status, res.error = "failed", "repairing its vectors failed (see the server log)"
+                res.detail = f"{type(exc).__name__}: {exc}"
+                return res
+            res.status = "repaired"
+            return res
         if previous == doc.hash:
             parsed = self.registry.parsed(doc.id)
             res.status, res.provisions = "unchanged", len(parsed.provisions) if parsed else 0
             res.chunks = len(self.registry.chunk_hashes(doc.id))
-            if other != str(path):  # moved or renamed: remember where it lives now
-                self.registry.set_path(doc.id, str(path))
+            if other != path_text(path):  # moved or renamed: remember where it lives now
+                self.registry.set_path(doc.id, path_text(path))
             return res
         try:
             res.provisions, res.chunks, res.embedded = self.index_document(doc)
+        except LoadError as exc:
+            res.status, res.error = "failed", exc.message
+            return res
         except Exception as exc:  # noqa: BLE001
-            res.status, res.error = "failed", f"indexing failed: {exc}"
+            log.exception("indexing %s failed", path)
+            res.status, res.error = "failed", "indexing failed (an internal error; see the server log)"
+            res.detail = f"{type(exc).__name__}: {exc}"
             return res
         # The same file indexed earlier under another id (its front matter changed): drop that.
         for d in self.registry.documents():
@@ -176,10 +208,17 @@ class Ingestor:
         return res
 
     def index_document(self, doc: Document) -> tuple[int, int, int]:
+        limits = self.settings.limits
         parsed = parse_document(doc)
+        if len(parsed.provisions) > limits.max_provisions:
+            raise LoadError(doc.meta.path or doc.id, f"the document has {len(parsed.provisions):,} provisions, "
+                                                     f"over the limit of {limits.max_provisions:,}")
         chunks = self.chunker.run(parsed)
         if not chunks:
             raise LoadError(doc.meta.path or doc.id, "no indexable text found")
+        if len(chunks) > limits.max_chunks:  # checked before anything is embedded or written
+            raise LoadError(doc.meta.path or doc.id, f"the document makes {len(chunks):,} chunks, "
+                                                     f"over the limit of {limits.max_chunks:,}")
         existing_ids = self.store.ids_for(doc.id)
         have = self.store.embeddings(existing_ids) if existing_ids else {}
         by_hash = {h: e for h, e in have.values() if h}
@@ -191,7 +230,14 @@ class Ingestor:
             self.store.upsert([c for c, _ in changed], [v for _, v in changed])
         keep = {c.id for c in chunks}
         stale = [i for i in existing_ids if i not in keep]
-        self.registry.commit_document(parsed, chunks)  # the commit point
+        try:
+            self.registry.commit_document(parsed, chunks)  # the commit point
+        except Exception:
+            # Vectors written for a commit that never happened would be orphans: drop the new ones.
+            added = [c.id for c, _ in changed if c.id not in set(existing_ids)]
+            if added:
+                self.store.delete(added)
+            raise
         if stale:
             self.store.delete(stale)
         self._embed_sentences(doc, chunks)

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
+import stat
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from ..model import Chunk, DocumentMeta, ParsedDocument
+from .errors import IndexDamaged
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -30,14 +34,44 @@ CREATE TABLE IF NOT EXISTS sentence_vectors (hash TEXT PRIMARY KEY, vec BLOB NOT
 """
 
 
+def writable(path: Path) -> bool:
+    """Whether we may write here: the OS allows it and the mode bits do (root ignores the
+    bits, but an index an administrator made read-only must still be opened read-only)."""
+    try:
+        return os.access(path, os.W_OK) and bool(path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    except OSError:
+        return False
+
+
 class Registry:
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self.db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(SCHEMA)
+        self.read_only = path.exists() and not (writable(path) and writable(path.parent))
+        try:
+            if self.read_only:
+                self.db = self._open_read_only(path)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self.db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.executescript(SCHEMA)
+            self.db.execute("SELECT count(*) FROM documents").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise IndexDamaged(path, f"the index registry cannot be read ({exc})") from None
+
+    @staticmethod
+    def _open_read_only(path: Path) -> sqlite3.Connection:
+        """A read-only index (read-only directory or files) is opened read-only: no WAL switch,
+        no schema writes. A WAL database whose -shm file cannot be created is read as immutable."""
+        uri = f"file:{quote(str(path.resolve()))}"
+        db = sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False, timeout=30)
+        try:
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return db
+        except sqlite3.OperationalError:
+            db.close()
+            return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, check_same_thread=False)
 
     # -- reads -----------------------------------------------------------------------
     @contextlib.contextmanager
@@ -76,6 +110,10 @@ class Registry:
         q = "SELECT data FROM chunks" + (" WHERE doc_id=?" if doc_id else "") + " ORDER BY rowid"
         rows = self.db.execute(q, (doc_id,) if doc_id else ()).fetchall()
         return [Chunk.model_validate_json(r[0]) for r in rows]
+
+    def chunk_index(self) -> list[tuple[str, str, str]]:
+        """(chunk id, document id, chunk hash) of every committed chunk: what Chroma must hold."""
+        return self.db.execute("SELECT chunk_id, doc_id, hash FROM chunks ORDER BY rowid").fetchall()
 
     def chunk_hashes(self, doc_id: str) -> dict[str, str]:
         return dict(self.db.execute("SELECT chunk_id, hash FROM chunks WHERE doc_id=?", (doc_id,)).fetchall())

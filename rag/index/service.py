@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pathlib import Path
@@ -18,6 +19,9 @@ from .ingest import Ingestor, IngestReport, ProgressFn, build_mismatch
 from .lexical import LexicalIndex, tokenize
 from .registry import Registry
 from .store import VectorStore
+
+if TYPE_CHECKING:
+    from .check import Problem, RepairReport
 
 
 _DEFINITION = re.compile(
@@ -58,6 +62,7 @@ class Index:
         self._by_doc: dict[str, list[Chunk]] = {}  # chunks of each document, in text order
         self._sentence_memo: dict[str, np.ndarray] = {}
         self._english: frozenset[str] | None = None
+        self.last_check: list["Problem"] = []  # problems found by the last check() (app banner)
 
     @property
     def store(self) -> VectorStore:
@@ -78,6 +83,19 @@ class Index:
                 return writer.run(paths, progress=progress, prune=prune)
             finally:
                 writer.registry.close()
+
+    def check(self) -> list["Problem"]:
+        """Registry against Chroma and the build record; each problem names its fix."""
+        from .check import check_index
+
+        self.last_check = check_index(self)
+        return self.last_check
+
+    def repair(self) -> "RepairReport":
+        """Re-embed missing or stale vectors from the registry, drop orphans (see check.py)."""
+        from .check import repair_index
+
+        return repair_index(self)
 
     def mismatch(self) -> str | None:
         """Why the stored index cannot serve these settings (another model or chunker), or None."""

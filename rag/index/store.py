@@ -7,6 +7,7 @@ from typing import Any
 
 from ..model import Chunk
 from ..settings import Settings
+from .errors import IndexDamaged
 
 _BATCH = 500
 
@@ -21,12 +22,22 @@ class VectorStore:
         if settings.chroma_host:
             self.client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
                                               settings=chroma_settings)
+            self.path: Path | None = None
         else:
             path = Path(settings.index_dir) / "chroma"
-            path.mkdir(parents=True, exist_ok=True)
-            self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+            self.path = path
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+                self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+            except Exception as exc:  # noqa: BLE001 - Chroma raises many types for a bad file
+                raise IndexDamaged(path / "chroma.sqlite3",
+                                   f"the vector store cannot be opened ({type(exc).__name__})") from None
         self._name = settings.collection
-        self._open()
+        try:
+            self._open()
+        except Exception as exc:  # noqa: BLE001
+            raise IndexDamaged(self.path / "chroma.sqlite3" if self.path else settings.chroma_host,
+                               f"the vector store cannot be opened ({type(exc).__name__})") from None
 
     def _open(self) -> None:
         from llama_index.vector_stores.chroma import ChromaVectorStore
@@ -47,6 +58,25 @@ class VectorStore:
 
     def count(self) -> int:
         return self.collection.count()
+
+    def all_ids(self) -> list[str]:
+        """Every vector id in the collection (ids only: cheap enough to compare on open)."""
+        out: list[str] = []
+        offset = 0
+        while True:
+            got = self.collection.get(include=[], limit=5000, offset=offset)["ids"]
+            out += got
+            if len(got) < 5000:
+                return out
+            offset += len(got)
+
+    def hashes(self, ids: list[str]) -> dict[str, str]:
+        """id -> the chunk hash stored with its vector, for the ids that exist."""
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), _BATCH):
+            got = self.collection.get(ids=ids[i:i + _BATCH], include=["metadatas"])
+            out.update({cid: (md or {}).get("chunk_hash", "") for cid, md in zip(got["ids"], got["metadatas"])})
+        return out
 
     def ids_for(self, doc_id: str) -> list[str]:
         return self.collection.get(where={"doc_id": doc_id}, include=[])["ids"]

@@ -6,9 +6,15 @@ everything per-user (conversation, last answer, open article) arrives as gr.Stat
 from __future__ import annotations
 
 import logging
+import os
+import re
+import secrets
+import shutil
 import tempfile
 import time
 import traceback
+import uuid
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +23,7 @@ import gradio as gr
 from ..api import QuestionError, TreatyQA
 from ..model import Answer, DocType, Filters, Turn
 from . import render
-from .uploads import UploadError, check_upload, discard, safe_stem, store_upload
+from .uploads import UploadError, check_upload, discard, store_upload, user_text
 
 log = logging.getLogger("rag.ui")
 
@@ -33,10 +39,22 @@ def _assistant(html_text: str) -> dict:
     return {"role": "assistant", "content": html_text}
 
 
+EXPORT_MAX_AGE_S = 3600  # a session that never said goodbye (closed laptop) loses its exports after this
+
+
+def session_key(request: gr.Request | None) -> str:
+    """A file-system-safe key for the browser session (Gradio's session hash)."""
+    raw = getattr(request, "session_hash", None) or "local"
+    return re.sub(r"[^A-Za-z0-9_-]", "", str(raw))[:64] or "local"
+
+
 class Handlers:
     def __init__(self, qa: TreatyQA):
         self.qa = qa
-        self.export_dir = Path(tempfile.gettempdir()) / "rag-app-exports"
+        # Private to this process and its user (mkdtemp: mode 0700); one folder per session
+        # below it; the question never appears in a file name (it would show in `ls /tmp`).
+        self.export_dir = Path(tempfile.mkdtemp(prefix="rag-exports-"))
+        weakref.finalize(self, shutil.rmtree, str(self.export_dir), True)  # gone with the app
 
     # -- scope -----------------------------------------------------------------------
     def filters(self, doc_ids: list[str] | None, doc_types: list[str] | None) -> Filters | None:
@@ -57,7 +75,8 @@ class Handlers:
 
     # -- asking ----------------------------------------------------------------------
     def ask(self, question: str, chat: list[dict] | None, conversation: list[Turn] | None,
-            doc_ids: list[str] | None, doc_types: list[str] | None, mode: str | None):
+            doc_ids: list[str] | None, doc_types: list[str] | None, mode: str | None,
+            request: gr.Request = None):
         """Generator: streams the answer into the chat, then shows evidence and export.
 
         Outputs: chat, question box, conversation, evidence, export file, export markdown,
@@ -89,9 +108,11 @@ class Handlers:
             chat[-1] = _assistant(render.message_html(str(exc)))
             yield chat, keep, conversation, keep, keep, keep, keep
             return
-        except Exception as exc:  # noqa: BLE001 - a failed answer must not kill the session
-            log.error("answer failed: %s", traceback.format_exc())
-            chat[-1] = _assistant(render.message_html(f"The answer failed: {exc}. Try again or rephrase."))
+        except Exception:  # noqa: BLE001 - a failed answer must not kill the session
+            ref = uuid.uuid4().hex[:8]  # lets the operator find the traceback the user saw fail
+            log.error("answer failed [ref %s]: %s", ref, traceback.format_exc())
+            chat[-1] = _assistant(render.message_html(
+                f"The answer failed because of an internal error (reference {ref}). Try again or rephrase."))
             yield chat, keep, conversation, keep, keep, keep, keep
             return
         assert answer is not None
@@ -99,21 +120,33 @@ class Handlers:
         # Passages are not needed to resolve follow-ups; dropping them keeps session state small.
         conversation = (conversation + [Turn.from_answer(answer.model_copy(update={"passages": []}))])[-MAX_TURNS:]
         md = render.markdown_export(answer)
-        yield (chat, keep, conversation, render.evidence_html(answer), self._export_file(answer, md), md,
+        yield (chat, keep, conversation, render.evidence_html(answer), self._export_file(md, session_key(request)), md,
                gr.Tabs(selected=EVIDENCE_TAB))
 
-    def _export_file(self, answer: Answer, md: str) -> str:
-        self.export_dir.mkdir(parents=True, exist_ok=True)
-        cutoff = time.time() - 3600  # exports are copied to Gradio's cache when served; old ones can go
-        for old in self.export_dir.glob("answer-*.md"):
+    def _export_file(self, md: str, session: str) -> str:
+        """Write the Markdown export into the session's private folder (0700), file 0600."""
+        self._expire_exports()
+        folder = self.export_dir / session
+        folder.mkdir(mode=0o700, exist_ok=True)
+        path = folder / f"answer-{secrets.token_hex(4)}.md"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(md)
+        return str(path)
+
+    def _expire_exports(self) -> None:
+        """Drop session folders untouched for EXPORT_MAX_AGE_S (sessions that never unloaded)."""
+        cutoff = time.time() - EXPORT_MAX_AGE_S
+        for folder in self.export_dir.iterdir() if self.export_dir.is_dir() else []:
             try:
-                if old.stat().st_mtime < cutoff:
-                    old.unlink()
+                if folder.stat().st_mtime < cutoff:
+                    shutil.rmtree(folder, ignore_errors=True)
             except OSError:
                 pass
-        path = self.export_dir / f"answer-{safe_stem(answer.question)[:40]}-{time.time_ns()}.md"
-        path.write_text(md, encoding="utf-8")
-        return str(path)
+
+    def end_session(self, request: gr.Request = None) -> None:
+        """Gradio `unload`: the session's exports go with it."""
+        shutil.rmtree(self.export_dir / session_key(request), ignore_errors=True)
 
     def clear(self):
         """Outputs: chat, question box, conversation, evidence, export file, export markdown."""
@@ -175,6 +208,9 @@ class Handlers:
         if self.qa.index.is_empty():
             return render.message_html("No documents are indexed yet: add documents in the "
                                        "'Add documents' tab.", kind="info")
+        if any(p.vectors for p in self.qa.index.last_check):
+            return render.message_html("The search index needs repair: answers currently rest on keyword "
+                                       "search only. The administrator can fix it (details in the server log).")
         return ""
 
     def index_status(self):
@@ -197,15 +233,17 @@ class Handlers:
         stored: dict[str, tuple[str, Path]] = {}  # stored path -> (shown name, path)
         for f in files or []:
             tmp = Path(f if isinstance(f, str) else getattr(f, "name", str(f)))
-            name = tmp.name
+            name = user_text(tmp.name)
             try:
                 check_upload(tmp, name, settings.max_upload_mb)
                 target = store_upload(tmp, name, settings.upload_dir)
             except UploadError as exc:
                 rows.append({"name": name, "status": "rejected", "error": str(exc)})
                 continue
-            except OSError as exc:
-                rows.append({"name": name, "status": "rejected", "error": f"could not store the file: {exc}"})
+            except OSError:
+                log.exception("storing upload %s failed", tmp)
+                rows.append({"name": name, "status": "rejected",
+                             "error": "the file could not be stored on the server; try again later"})
                 continue
             stored[str(target)] = (name, target)
         if not files:
@@ -220,8 +258,10 @@ class Handlers:
             for r in report_.results:
                 name, path = stored.get(r.path, (Path(r.path).name, Path(r.path)))
                 detail = f"{r.provisions} provisions, {r.chunks} chunks" if r.status != "failed" else ""
-                rows.append({"name": name, "status": r.status, "doc_id": r.doc_id, "error": r.error,
-                             "detail": detail})
+                if r.detail:
+                    log.info("upload %s: %s (%s)", r.path, r.error, r.detail)
+                rows.append({"name": name, "status": r.status, "doc_id": r.doc_id,
+                             "error": user_text(r.error) if r.error else None, "detail": detail})
                 if r.status == "failed":
                     discard(path, settings.upload_dir)
         scope, reader = self.documents()

@@ -191,6 +191,7 @@ def build_app(qa: TreatyQA) -> gr.Blocks:
         toc_doc.change(h.toc, toc_doc, toc)
         add.click(h.upload, files, [results, docs, toc_doc], concurrency_limit=1, concurrency_id="ingest")
         demo.load(h.documents, None, [docs, toc_doc])
+        demo.unload(h.end_session)  # the session's exports are deleted when its tab closes
         status_timer.tick(h.index_status, None, [index_status, status_timer, docs, toc_doc, chatbot],
                           queue=False, show_progress="hidden")
     return demo

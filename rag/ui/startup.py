@@ -34,6 +34,8 @@ def prepare(qa: TreatyQA) -> None:
                   "Run `rag corpus download` or add documents in the app's 'Add documents' tab.",
                   file=sys.stderr, flush=True)
             return
+        for problem in qa.index.check():  # operators read the log; users get a banner without details
+            log.warning("index damaged: %s", problem.line())
         warm_up(qa)
     except Exception:  # noqa: BLE001 - the app stays up and says the index is unavailable
         log.exception("preparing the index failed")

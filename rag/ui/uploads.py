@@ -7,12 +7,22 @@ twice lands on the same path (and is reported unchanged), and no name can escape
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import shutil
 import zipfile
 from pathlib import Path
 
 ALLOWED = {".pdf", ".docx", ".html", ".htm", ".txt", ".md", ".markdown"}
+log = logging.getLogger("rag.ui")
+_ABS_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[/\\][^\s/\\'\"<>:]+){2,}[/\\]?")
+
+
+def user_text(text: str) -> str:
+    """Text fit to show an app user: no server paths (an absolute path is cut to its last
+    part), no lone surrogates (they break Gradio's event stream)."""
+    text = _ABS_PATH.sub(lambda m: Path(m.group(0).rstrip("/\\")).name or "…", text)
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 class UploadError(ValueError):
@@ -45,7 +55,9 @@ def _sniff(path: Path, suffix: str) -> None:
             with zipfile.ZipFile(path) as z:
                 names = set(z.namelist())
         except (zipfile.BadZipFile, OSError) as exc:
-            raise UploadError(f"this is not a Word .docx file ({exc}); save it as .docx and try again") from exc
+            log.info("upload refused as DOCX: %s", exc)
+            raise UploadError("this is not a Word .docx file (not a readable ZIP archive); "
+                              "save it as .docx and try again") from exc
         if "word/document.xml" not in names:
             raise UploadError("this ZIP file is not a Word .docx document (no word/document.xml)")
         return
@@ -64,7 +76,8 @@ def check_upload(path: Path, original_name: str, max_mb: int) -> str:
     try:
         size = Path(path).stat().st_size
     except OSError as exc:
-        raise UploadError(f"the upload could not be read ({exc}); try again") from exc
+        log.warning("upload %s unreadable: %s", path, exc)
+        raise UploadError("the upload could not be read; try again") from exc
     if size == 0:
         raise UploadError("the file is empty")
     if size > max_mb * 1024 * 1024:
