@@ -141,3 +141,24 @@ def test_loader_derives_verdicts_and_reads_topics(tmp_path):
     assert [u.verdict for u in units] == ["yes", "partly", "partly", "not_addressed", None]
     assert [u.coverage for u in units] == [True, True, True, False, False]
     assert units[3].topic == "near"
+
+
+ORDER = ["gold", "metrics", "judge", "configs", "runs", "scoring", "aggregate", "thresholds", "results", "report",
+         "baselines", "harness", "cli"]
+
+
+def test_evaluation_modules_import_only_earlier_ones():
+    """questions -> runs -> metrics -> report, no cycle: each module imports only modules
+    before it in ORDER (baselines is imported lazily by configs, report lazily by harness)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "rag" / "evaluation"
+    lazy = {("configs", "baselines"), ("harness", "report")}
+    for name in ORDER:
+        text = (root / f"{name}.py").read_text(encoding="utf-8")
+        for dep in re.findall(r"^\s*from \.(\w+) import", text, re.M):
+            assert dep in ORDER, f"{name} imports unknown module {dep}"
+            if (name, dep) in lazy:
+                continue
+            assert ORDER.index(dep) < ORDER.index(name), f"{name} imports {dep}, which comes later in the flow"
