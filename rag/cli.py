@@ -297,9 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
     sv.set_defaults(func=cmd_serve)
 
     ev = sub.add_parser("eval", help="run the evaluation harness")
-    ev.add_argument("--questions", action="append", help="gold JSONL file(s) (default: eval/gold/*.jsonl)")
+    ev.add_argument("--questions", action="append", help="gold JSONL file(s) (default: eval/gold/dev.jsonl)")
     ev.add_argument("--compare", action="append", default=[], help="extra configuration: preset name or TOML file")
-    ev.add_argument("--out", default="eval/reports/latest", help="output directory")
+    ev.add_argument("--out", default=None, help="output directory (default: eval/reports/latest; with --sealed, "
+                    "eval/reports, files sealed-<date>.md/.html/.json)")
+    ev.add_argument("--sealed", action="store_true",
+                    help="run ONLY the sealed held-out set eval/gold/sealed.jsonl, with baselines; once, at the end")
     ev.add_argument("--no-baselines", action="store_true")
     ev.add_argument("--check", action="store_true", help="fail if a metric is below eval/thresholds.toml")
     ev.add_argument("--limit", type=int, help="only the first N questions of each file (smoke runs)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ import pytest
 from rag.evaluation import EvalError, run_evaluation
 from rag.evaluation.cli import run as cli_run
 from rag.evaluation.gold import load_many
-from rag.evaluation.harness import DEFAULT_QUESTIONS, RETRIEVAL_NAMES
+from rag.evaluation import harness
+from rag.evaluation.harness import DEFAULT_QUESTIONS, RETRIEVAL_NAMES, SEALED_QUESTIONS
 from rag.index.service import Index
 from rag.settings import Settings
 
@@ -41,8 +43,8 @@ def small_index(tmp_path_factory) -> Settings:
 
 
 def _subset(tmp: Path) -> list[Path]:
-    """Real gold questions about the indexed documents: per split a lookup, a lay question,
-    an unanswerable one, and (dev) a conversation."""
+    """Real dev questions about the indexed documents: a lookup, a lay question, an
+    unanswerable one and a conversation."""
     out = []
     for src in DEFAULT_QUESTIONS:
         picked, kinds = [], set()
@@ -75,13 +77,13 @@ def test_every_configuration_answers_every_question(evaluated):
     result, files, out = evaluated
     data = json.loads((out / "results.json").read_text())
     names = [c["name"] for c in data["configs"]]
-    assert names == ["product", "lexical", "top5", "llama-index", "llama-index-200"]
+    assert names == ["product", "lexical", "top5", "llama-index", "llama-index-200", "llama-index-hybrid"]
     expected = [u.uid for it in load_many(files) for u in it.units]
     assert [q["id"] for q in data["questions"]] == expected
     for q in data["questions"]:
         assert set(q["results"]) == set(names)
-    assert data["splits"] == ["dev", "heldout"]
-    assert set(data["summary"]["product"]) == {"dev", "heldout", "all"}
+    assert data["splits"] == ["dev"]
+    assert set(data["summary"]["product"]) == {"dev", "all"}
 
 
 def test_conversation_turns_are_scored_one_by_one_with_history(evaluated):
@@ -134,12 +136,19 @@ def test_stored_metrics_agree_with_what_was_retrieved(evaluated):
 
 def test_retrieval_only_baseline_has_no_answer_metrics(evaluated):
     result, _, _ = evaluated
-    base = result.summary["llama-index"]["all"]
-    assert not any(k.startswith("answer.") for k in base)
-    assert all(base[k] is not None for k in RETRIEVAL_NAMES)
+    for name in ("llama-index", "llama-index-hybrid"):
+        base = result.summary[name]["all"]
+        assert not any(k.startswith("answer.") for k in base)
+        assert all(base[k] is not None for k in RETRIEVAL_NAMES)
     prod = result.summary["product"]["all"]
-    for key in ("answer.refusal_accuracy", "answer.citation_validity", "answer.faithfulness"):
+    for key in ("answer.refusal_accuracy", "answer.citation_validity", "answer.faithfulness",
+                "answer.refused_answerable"):
         assert prod[key] is not None and 0 <= prod[key] <= 1
+    # The subset's unanswerable is labelled near or far; its refusal lands in that rate.
+    assert prod["answer.refused_near"] is not None or prod["answer.refused_far"] is not None
+    # Citations record whether retrieval (not the answerer) returned what they rest on.
+    cits = [c for r in result.runs["product"].values() for c in r.citations]
+    assert cits and all(c["retrieved"] in (True, False) for c in cits)
     for v in result.runs["product"].values():
         if v.faithfulness:
             assert v.faithfulness["judge"] == "offline"
@@ -159,8 +168,8 @@ def test_report_has_headline_plots_and_worst_questions(evaluated):
     _, _, out = evaluated
     md = (out / "report.md").read_text()
     page = (out / "report.html").read_text()
-    for needle in ("## Headline", "| dev | product", "| heldout | llama-index", "Worst questions",
-                   "Faithfulness judge", "leave-one-out"):
+    for needle in ("## Headline", "| dev | product", "| dev | llama-index-hybrid", "Worst questions (reference, dev)",
+                   "## Verdicts and refusals", "Faithfulness judge", "leave-one-out"):
         assert needle in md, needle
     for png in ("kinds.png", "recall_at_k.png", "latency.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -181,7 +190,7 @@ def test_bad_compare_entries_are_named(small_index, tmp_path):
 
 def _args(**kw) -> argparse.Namespace:
     base = dict(questions=None, compare=[], out=None, no_baselines=True, check=False, limit=None, thresholds=None,
-                no_cold_start=False)
+                no_cold_start=False, sealed=False)
     base.update(kw)
     return argparse.Namespace(**base)
 
@@ -212,3 +221,38 @@ def test_cli_rejects_unknown_threshold_metric_before_running(small_index, tmp_pa
     rc = cli_run(_args(check=True, thresholds=str(th), out=str(tmp_path / "o")), small_index)
     assert rc == 2 and "article.hit@7" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_default_run_never_reads_the_sealed_set():
+    assert [p.name for p in DEFAULT_QUESTIONS] == ["dev.jsonl"]
+    assert SEALED_QUESTIONS.name == "sealed.jsonl" and SEALED_QUESTIONS not in DEFAULT_QUESTIONS
+
+
+def test_sealed_run_writes_a_dated_report_without_question_texts(small_index, tmp_path, monkeypatch, capsys):
+    """`rag eval --sealed` on a synthetic stand-in for eval/gold/sealed.jsonl (the real one is
+    never run by tests): only that file is asked, and no question or answer text is written."""
+    secret = "Does Article 3 of the OPSC cover the offering of a child for forced labour?"
+    rows = [
+        {"id": "s1", "kind": "coverage_yes", "question": secret, "answerable": True, "match": "all",
+         "gold": [{"doc_id": "crc-opsc", "article": "3", "paragraph": "1"}], "expected_answer": "Yes."},
+        {"id": "s2", "kind": "unanswerable", "question": "What fines does the GDPR set for late breach notices?",
+         "answerable": False, "match": "all", "gold": [], "topic": "near", "verdict": "not_addressed",
+         "expected_answer": "Not addressed."},
+    ]
+    fake = tmp_path / "gold" / "sealed.jsonl"
+    fake.parent.mkdir()
+    fake.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    monkeypatch.setattr(harness, "SEALED_QUESTIONS", fake)
+    assert cli_run(_args(sealed=True, questions=["x.jsonl"]), small_index) == 2  # --sealed runs sealed.jsonl alone
+    assert cli_run(_args(sealed=True, check=True), small_index) == 2  # and is not a gate
+    capsys.readouterr()
+    out = tmp_path / "reports"
+    assert cli_run(_args(sealed=True, out=str(out), no_cold_start=True), small_index) == 0
+    stem = f"sealed-{date.today().isoformat()}"
+    assert {p.name for p in out.iterdir()} >= {f"{stem}.md", f"{stem}.html", f"{stem}.json"}
+    md = (out / f"{stem}.md").read_text()
+    data = json.loads((out / f"{stem}.json").read_text())
+    assert data["splits"] == ["sealed"] and [q["id"] for q in data["questions"]] == ["s1", "s2"]
+    assert "Verdicts and refusals" in md and "Not listed" in md
+    for text in (md, (out / f"{stem}.html").read_text(), json.dumps(data), capsys.readouterr().out):
+        assert secret not in text and "GDPR" not in text

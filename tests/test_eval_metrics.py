@@ -256,8 +256,14 @@ def test_the_real_gold_files_load_with_conversations_as_turns():
     assert len(items) == 147
     conv = [i for i in items if i.is_conversation]
     assert conv and all(u.uid == f"{i.id}#{u.turn}" for i in conv for u in i.units)
-    assert {i.split for i in items} == {"dev", "heldout"}
+    assert {i.split for i in items} == {"dev"}
     assert all(u.gold for i in items for u in i.units if u.answerable)
+    units = [u for i in items for u in i.units]
+    # Coverage kinds carry their verdict (derived when the line has none); unanswerables their topic.
+    assert all(u.verdict == "yes" for u in units if u.kind == "coverage_yes")
+    assert all(u.verdict == "no" for u in units if u.kind == "coverage_no")
+    assert all(u.topic in ("near", "far") for u in units if not u.answerable)
+    assert "sealed.jsonl" not in {p.name for p in DEFAULT_QUESTIONS}
 
 
 @pytest.mark.parametrize("line, message", [
@@ -269,6 +275,12 @@ def test_the_real_gold_files_load_with_conversations_as_turns():
     (json.dumps({"id": "q1", "kind": "lookup", "question": "x", "answerable": True, "match": "all",
                  "gold": [{"doc_id": "d", "article": None, "paragraph": "2"}]}), "paragraph but no article"),
     (json.dumps({"id": "q1", "kind": "conversation", "turns": []}), "non-empty list"),
+    (json.dumps({"id": "q1", "kind": "coverage_partly", "question": "x", "answerable": True, "match": "all",
+                 "gold": [{"doc_id": "d", "article": "1"}], "verdict": "maybe"}), "'verdict'"),
+    (json.dumps({"id": "q1", "kind": "unanswerable", "question": "x", "answerable": False, "match": "all",
+                 "gold": [], "topic": "close"}), "'topic'"),
+    (json.dumps({"id": "q1", "kind": "lay", "question": "x", "answerable": True, "match": "all",
+                 "gold": [{"doc_id": "d", "article": "1"}], "topic": "near"}), "unanswerable questions only"),
 ])
 def test_bad_gold_lines_name_file_and_line(tmp_path, line, message):
     f = tmp_path / "dev.jsonl"

@@ -17,15 +17,20 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 GOLD_DIR = REPO / "eval" / "gold"
-SPLITS = ("dev", "heldout")
+SPLITS = ("dev",)  # the old held-out set joined dev; sealed.jsonl is never read question by question here
+SEALED = GOLD_DIR / "sealed.jsonl"
+KNOWN_SEALED_REPEATS = {"q090"}
 
 KINDS = {
-    "lookup", "lay", "definition", "coverage_yes", "coverage_no", "comparison",
+    "lookup", "lay", "definition", "coverage_yes", "coverage_no", "coverage_partly", "comparison",
     "commentary", "conversation", "unanswerable",
 }
+DEV_KINDS = KINDS - {"coverage_partly"}  # dev has no "partly" gold yet
 QUESTION_KEYS = {"id", "kind", "question", "answerable", "match", "gold", "expected_answer"}
 CONVERSATION_KEYS = {"id", "kind", "turns"}
 TURN_KEYS = {"question", "answerable", "match", "gold", "expected_answer"}
+OPTIONAL_KEYS = {"verdict", "topic"}
+VERDICTS = {"yes", "no", "partly", "not_addressed"}
 GOLD_KEYS = {"doc_id", "article", "paragraph"}
 
 # How a lookup question may name each document (lower-cased regex). A lookup must name its treaty,
@@ -165,13 +170,21 @@ def test_rows_have_exact_schema(splits):
         where = f"{name}:{row.get('id')}"
         assert isinstance(row.get("id"), str) and re.fullmatch(r"q\d{3,}", row["id"]), f"{where}: bad id"
         assert row.get("kind") in KINDS, f"{where}: kind {row.get('kind')!r} not one of {sorted(KINDS)}"
-        expected = CONVERSATION_KEYS if row["kind"] == "conversation" else QUESTION_KEYS
-        assert set(row) == expected, f"{where}: keys {sorted(row)} != {sorted(expected)}"
         if row["kind"] == "conversation":
+            assert set(row) == CONVERSATION_KEYS, f"{where}: keys {sorted(row)} != {sorted(CONVERSATION_KEYS)}"
             assert isinstance(row["turns"], list) and 2 <= len(row["turns"]) <= 3, f"{where}: needs 2-3 turns"
             for turn in row["turns"]:
-                assert isinstance(turn, dict) and set(turn) == TURN_KEYS, f"{where}: turn keys {sorted(turn)}"
+                assert isinstance(turn, dict) and TURN_KEYS <= set(turn) <= TURN_KEYS | OPTIONAL_KEYS, (
+                    f"{where}: turn keys {sorted(turn)}")
+        else:
+            assert QUESTION_KEYS <= set(row) <= QUESTION_KEYS | OPTIONAL_KEYS, (
+                f"{where}: keys {sorted(row)} != {sorted(QUESTION_KEYS)} (+ optional {sorted(OPTIONAL_KEYS)})")
         for unit in units(row):
+            assert unit.get("verdict", "yes") in VERDICTS, f"{where}: verdict {unit.get('verdict')!r}"
+            if unit["answerable"]:
+                assert "topic" not in unit, f"{where}: 'topic' is for unanswerable questions only"
+            else:
+                assert unit.get("topic") in ("near", "far"), f"{where}: an unanswerable needs topic near or far"
             assert isinstance(unit["question"], str) and unit["question"].strip(), f"{where}: empty question"
             assert isinstance(unit["expected_answer"], str) and len(unit["expected_answer"]) >= 10, (
                 f"{where}: expected_answer missing or too short"
@@ -226,13 +239,48 @@ def test_counts(splits):
     assert follow_up_unanswerable >= 1, "at least one conversation should contain an unanswerable turn"
 
 
-def test_split_ratio_and_kinds_in_both(splits):
-    dev, held = len(splits["dev"]), len(splits["heldout"])
-    share = dev / (dev + held)
-    assert 0.70 <= share <= 0.80, f"dev holds {share:.0%} of the questions, expected about 75%"
-    for name in SPLITS:
-        missing = KINDS - {row["kind"] for row in splits[name]}
-        assert not missing, f"{name} lacks kinds {sorted(missing)}"
+def test_dev_has_every_kind_and_both_topics(splits):
+    missing = DEV_KINDS - {row["kind"] for row in splits["dev"]}
+    assert not missing, f"dev lacks kinds {sorted(missing)}"
+    topics = Counter(u.get("topic") for _, row in all_rows(splits) for u in units(row) if not u["answerable"])
+    assert topics["near"] >= 10 and topics["far"] >= 5, f"unanswerable topics: {dict(topics)}"
+
+
+def test_sealed_set_exists_and_parses_without_being_shown():
+    """The sealed set is run once, at the end (`rag eval --sealed`). Here it is only parsed: no
+    question of it is printed, in a message or otherwise; a failure names line numbers only."""
+    assert SEALED.is_file(), "eval/gold/sealed.jsonl is missing"
+    bad, rows = [], []
+    for n, line in enumerate(SEALED.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            row = json.loads(line)
+        except ValueError:
+            bad.append(n)
+            continue
+        if not isinstance(row, dict) or not {"id", "kind"} <= set(row):
+            bad.append(n)
+        else:
+            rows.append(row)
+    assert not bad, f"sealed.jsonl lines that are not gold objects: {bad}"
+    assert len(rows) >= 80, f"sealed.jsonl holds {len(rows)} questions, the issue asks for at least 80"
+
+
+def test_no_dev_question_repeats_a_sealed_one(splits):
+    """Only dev ids are named on failure, never the sealed text. Short follow-up turns ("and the
+    CRC?") mean nothing without their conversation and may repeat; questions of 6+ words may not."""
+    sealed = set()
+    for line in SEALED.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        for unit in units(row) if isinstance(row.get("turns"), list) else [row]:
+            if isinstance(unit.get("question"), str) and len(unit["question"].split()) >= 6:
+                sealed.add(" ".join(unit["question"].lower().split()))
+    repeated = {row["id"] for _, row in all_rows(splits) for unit in units(row)
+                if " ".join(unit["question"].lower().split()) in sealed}
+    # Known: the opening turn of dev q090 (written long before the sealed set) is also a sealed
+    # question, word for word. The sealed file is not edited after its commit; the overlap is
+    # reported with the sealed results. Any new repeat fails.
+    new = sorted(repeated - KNOWN_SEALED_REPEATS)
+    assert not new, f"dev questions that repeat a sealed question: {new}"
 
 
 def test_every_document_is_represented(splits, corpus):
@@ -336,12 +384,12 @@ def test_readme_counts_match(splits):
     readme = GOLD_DIR / "README.md"
     assert readme.is_file(), f"missing {readme}"
     table = {
-        m.group(1): tuple(int(m.group(i)) for i in (2, 3, 4))
-        for m in re.finditer(r"^\|\s*`?(\w+)`?\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|", readme.read_text(), re.M)
+        m.group(1): int(m.group(2))
+        for m in re.finditer(r"^\|\s*`?(\w+)`?\s*\|\s*\**(\d+)\**\s*\|\s*$", readme.read_text(), re.M)
     }
-    for kind in KINDS:
+    for kind in DEV_KINDS:
         dev = sum(1 for row in splits["dev"] if row["kind"] == kind)
-        held = sum(1 for row in splits["heldout"] if row["kind"] == kind)
-        assert table.get(kind) == (dev, held, dev + held), (
-            f"README count row for {kind} is {table.get(kind)}, files have {(dev, held, dev + held)}"
-        )
+        assert table.get(kind) == dev, f"README count row for {kind} is {table.get(kind)}, dev.jsonl has {dev}"
+    topics = Counter(u.get("topic") for _, row in all_rows(splits) for u in units(row) if not u["answerable"])
+    for topic in ("near", "far"):
+        assert table.get(topic) == topics[topic], f"README row {topic} is {table.get(topic)}, dev has {topics[topic]}"

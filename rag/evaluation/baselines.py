@@ -73,3 +73,57 @@ class PlainLlamaIndex:
             if item is not None:
                 items.append(item)
         return items, seconds
+
+
+def _bm25_retriever(nodes, top_k: int):
+    """BM25 over llama-index nodes with bm25s and the English Snowball stemmer, wrapped as a
+    llama-index BaseRetriever (llama-index-retrievers-bm25 is not installed; it wraps bm25s the
+    same way)."""
+    import bm25s
+    import Stemmer
+    from llama_index.core.retrievers import BaseRetriever
+    from llama_index.core.schema import NodeWithScore
+
+    stemmer = Stemmer.Stemmer("english")
+    corpus = bm25s.tokenize([n.get_content() for n in nodes], stopwords="en", stemmer=stemmer, show_progress=False)
+    bm25 = bm25s.BM25()
+    bm25.index(corpus, show_progress=False)
+
+    class BM25Retriever(BaseRetriever):
+        def _retrieve(self, query_bundle):
+            q = bm25s.tokenize([query_bundle.query_str], stopwords="en", stemmer=stemmer, show_progress=False)
+            if not q.ids or not q.ids[0]:
+                return []
+            k = min(top_k, len(nodes))
+            docs, scores = bm25.retrieve(q, k=k, show_progress=False)
+            return [NodeWithScore(node=nodes[int(i)], score=float(s)) for i, s in zip(docs[0], scores[0]) if s > 0]
+
+    return BM25Retriever()
+
+
+class HybridLlamaIndex(PlainLlamaIndex):
+    """The strongest plain llama-index pipeline we know to build without domain knowledge:
+    200-token SentenceSplitter chunks, a dense VectorStoreIndex retriever and a BM25 retriever,
+    fused by QueryFusionRetriever in reciprocal-rank mode (one query, no LLM rewriting)."""
+
+    name = "llama-index-hybrid"
+
+    def __init__(self, index, top_k: int = 10, progress: bool = False, chunk_size: int | None = 200):
+        from llama_index.core.retrievers import QueryFusionRetriever
+
+        super().__init__(index, top_k=top_k, progress=progress, chunk_size=chunk_size or 200)
+        t0 = time.perf_counter()
+        nodes = list(self.vindex.docstore.docs.values())
+        self.bm25 = _bm25_retriever(nodes, top_k)
+        self.dense = self.retriever
+        self.retriever = QueryFusionRetriever([self.dense, self.bm25], mode="reciprocal_rerank",
+                                              similarity_top_k=top_k, num_queries=1, use_async=False,
+                                              llm=_NoLLM(), verbose=False)
+        self.build_seconds += time.perf_counter() - t0
+
+
+def _NoLLM():
+    """QueryFusionRetriever asks for an LLM even with num_queries=1 (it never calls it then)."""
+    from llama_index.core.llms import MockLLM
+
+    return MockLLM()

@@ -2,25 +2,22 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 
 from ..settings import Settings
 from .gold import GoldError
-from .harness import (
-    REFERENCE,
-    THRESHOLDS,
-    EvalError,
-    EvalResult,
-    ThresholdError,
-    check_thresholds,
-    load_thresholds,
-    run_evaluation,
-)
+from .configs import REFERENCE, EvalError
+from .harness import run_evaluation
 from .judge import LabelError
+from .results import EvalResult
+from .thresholds import THRESHOLDS, ThresholdError, check_thresholds, load_thresholds
 
 _SHOW = [("article.hit@5", "Art hit@5"), ("article.mrr@10", "Art MRR@10"), ("paragraph.hit@5", "Para hit@5"),
          ("answer.refusal_accuracy", "Refusal"), ("answer.citation_validity", "Cit.valid"),
-         ("answer.faithfulness", "Faithful")]
+         ("answer.faithfulness", "Faithful"), ("answer.verdict_accuracy_coverage", "Verdict"),
+         ("answer.confidently_wrong", "ConfWrong"), ("answer.refused_near", "NearRef"),
+         ("answer.refused_answerable", "AnsRef")]
 
 
 def headline(result: EvalResult) -> str:
@@ -37,7 +34,19 @@ def run(args, settings: Settings) -> int:
     """Exit codes: 0 ok, 1 below a threshold (with --check), 2 the evaluation could not run."""
     questions = getattr(args, "questions", None) or None
     compare = list(getattr(args, "compare", None) or [])
-    out = Path(getattr(args, "out", None) or "eval/reports/latest")
+    sealed = bool(getattr(args, "sealed", False))
+    stem = "report"
+    if sealed:
+        if questions:
+            print("error: --sealed runs eval/gold/sealed.jsonl alone; do not combine it with --questions",
+                  file=sys.stderr)
+            return 2
+        if getattr(args, "check", False):
+            print("error: --sealed is a one-off report, not a gate; it has no thresholds (drop --check)",
+                  file=sys.stderr)
+            return 2
+        stem = f"sealed-{date.today().isoformat()}"
+    out = Path(getattr(args, "out", None) or ("eval/reports" if sealed else "eval/reports/latest"))
     limit = getattr(args, "limit", None)
     if limit is not None and limit < 1:
         print("error: --limit must be at least 1", file=sys.stderr)
@@ -49,7 +58,7 @@ def run(args, settings: Settings) -> int:
             thresholds = load_thresholds(thresholds_path)  # fail before a long run, not after
         result = run_evaluation(settings, questions, compare, out, baselines=not getattr(args, "no_baselines", False),
                                 limit=limit, progress=not getattr(args, "quiet", False),
-                                cold_start=not getattr(args, "no_cold_start", False))
+                                cold_start=not getattr(args, "no_cold_start", False), sealed=sealed, stem=stem)
     except (EvalError, GoldError, ThresholdError, LabelError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -59,7 +68,10 @@ def run(args, settings: Settings) -> int:
         print(f"cold start (rag ask, new process): {cs['seconds']:.1f} s")
     for note in result.notes:
         print(f"note: {note}")
-    print(f"wrote {out / 'results.json'}, {out / 'report.md'}, {out / 'report.html'}")
+    if sealed:
+        print(f"wrote {out / (stem + '.json')}, {out / (stem + '.md')}, {out / (stem + '.html')}")
+    else:
+        print(f"wrote {out / 'results.json'}, {out / 'report.md'}, {out / 'report.html'}")
     if thresholds is None:
         return 0
     failures, notes = check_thresholds(result.summary[REFERENCE], thresholds)

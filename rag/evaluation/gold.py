@@ -11,6 +11,10 @@ from pathlib import Path
 from typing import Literal
 
 Match = Literal["any", "all"]
+VERDICTS = ("yes", "no", "partly", "not_addressed")
+TOPICS = ("near", "far")
+# The verdict a coverage kind implies when the gold line gives none.
+KIND_VERDICT = {"coverage_yes": "yes", "coverage_no": "no", "coverage_partly": "partly"}
 _ITEM_KEYS = {"id", "kind"}
 _UNIT_KEYS = {"question", "answerable", "match", "gold"}
 
@@ -47,6 +51,13 @@ class Unit:
     gold: list[GoldRef]
     expected_answer: str = ""
     turn: int | None = None  # 1-based turn number in a conversation
+    verdict: str | None = None  # expected verdict (yes/no/partly/not_addressed), or None: not scored
+    topic: str | None = None  # unanswerables: "near" (on-topic, not addressed) or "far" (off-topic)
+
+    @property
+    def coverage(self) -> bool:
+        """A "Does X cover Y?" question: its expected verdict is yes, no or partly."""
+        return self.verdict in ("yes", "no", "partly")
 
 
 @dataclass
@@ -89,8 +100,21 @@ def _unit(obj: dict, where: str, uid: str, qid: str, kind: str, split: str, turn
         refs.append(GoldRef(g["doc_id"], None if art is None else str(art), None if para is None else str(para)))
     if obj["answerable"] and not refs:
         raise GoldError(f"{where}: an answerable question needs at least one gold provision")
+    verdict = obj.get("verdict", KIND_VERDICT.get(kind))
+    if verdict is not None and verdict not in VERDICTS:
+        raise GoldError(f"{where}: 'verdict' must be one of {', '.join(VERDICTS)}, not {verdict!r}")
+    if verdict == "not_addressed" and obj["answerable"]:
+        raise GoldError(f"{where}: verdict 'not_addressed' on an answerable question")
+    if verdict in ("yes", "no", "partly") and not refs:
+        raise GoldError(f"{where}: a coverage verdict needs the named provision as its first gold entry")
+    topic = obj.get("topic")
+    if topic is not None and topic not in TOPICS:
+        raise GoldError(f"{where}: 'topic' must be \"near\" or \"far\", not {topic!r}")
+    if topic is not None and obj["answerable"]:
+        raise GoldError(f"{where}: 'topic' is for unanswerable questions only")
     return Unit(uid=uid, qid=qid, kind=kind, split=split, question=q.strip(), answerable=obj["answerable"],
-                match=obj["match"], gold=refs, expected_answer=str(obj.get("expected_answer", "")), turn=turn)
+                match=obj["match"], gold=refs, expected_answer=str(obj.get("expected_answer", "")), turn=turn,
+                verdict=verdict, topic=topic)
 
 
 def load_gold(path: Path | str, split: str | None = None) -> list[GoldItem]:

@@ -156,6 +156,96 @@ def answer_claims(answer: Answer) -> tuple[list[Claim], int]:
     return claims, uncited
 
 
+def lead_claim(answer: Answer) -> Claim | None:
+    """The answer's first line when it carries no citation marker ("Yes. Art. 14 addresses
+    rehabilitation:", "The texts address this in Art. 22(4) and Art. 15(1):"). It is what a
+    reader takes as the conclusion, so it is a claim, judged against everything the answer
+    cites. Refusals have none."""
+    if answer.refused or not answer.answer.strip():
+        return None
+    first = answer.answer.strip().splitlines()[0]
+    if _ONE_MARKER.search(first):
+        return None  # its sentences carry markers and are claims already
+    body = _VOICE.sub("", _BULLET.sub("", first)).strip().rstrip(":").strip()
+    if len(tokens(body)) < 2:
+        return None
+    return Claim(body, [], list(answer.citations))
+
+
+# -- the verdict ----------------------------------------------------------------------
+
+_STOP = frozenset("""a an the of to in on for by with from and or as at be is are was were it its this that these
+those does do did any all such other into under about against their there which who whom what when where how
+not no nor than so can may shall should must will would per via own""".split())
+_STEMMER = None
+
+
+def _stem(words: Sequence[str]) -> list[str]:
+    global _STEMMER
+    if _STEMMER is None:
+        import Stemmer
+
+        _STEMMER = Stemmer.Stemmer("english")
+    return _STEMMER.stemWords(list(words))
+
+
+def key_words(subject: str) -> list[str]:
+    """The subject's content words ("compensation of witnesses" -> compensation, witnesses)."""
+    return [w for w in dict.fromkeys(tokens(subject)) if len(w) > 2 and w not in _STOP and not w.isdigit()]
+
+
+@dataclass
+class VerdictSupport:
+    supported: bool | None  # None: nothing to judge (no verdict, or a "no"/"not_addressed" verdict)
+    why: str
+    missing: list[str] = field(default_factory=list)  # subject key words the evidence lacks
+
+
+def _of_named(c: Citation, named, provision_label: str | None) -> bool:
+    if named is not None:
+        return c.doc_id == named.doc_id and (named.article is None or c.article == named.article)
+    if provision_label:
+        lab, cl = " ".join(provision_label.split()).lower(), " ".join(c.label.split()).lower()
+        return cl == lab or cl.startswith(lab + "(") or cl.startswith(lab + " ")
+    return False
+
+
+def judge_verdict(answer: Answer, named=None) -> VerdictSupport:
+    """Is a "yes" / "partly" verdict supported by the text the answer cites?
+
+    Supported only when (1) every `verdict.evidence` sentence occurs, word for word, in the
+    cited text of the named provision (`named`, the coverage question's first gold entry;
+    without it, citations whose label is `verdict.provision` or a part of it), and (2) the
+    evidence carries the subject's key words, compared by stem: all of them for "yes", at
+    least one for "partly". Synonyms are not matched ("rehabilitation" / "recovery"): a
+    verdict resting on a synonym only is counted unsupported.
+    """
+    v = answer.verdict
+    if v is None:
+        return VerdictSupport(None, "no verdict")
+    if v.kind not in ("yes", "partly"):
+        return VerdictSupport(None, f"{v.kind}: a claim of absence, scored by verdict accuracy")
+    if not v.evidence:
+        return VerdictSupport(False, "no evidence sentences")
+    cited = [c for c in answer.citations if _of_named(c, named, v.provision)]
+    if not cited:
+        return VerdictSupport(False, "the named provision is not cited")
+    hay = [tokens(c.text) for c in cited]
+    for ev in v.evidence:
+        if not any(_contains(h, tokens(ev)) for h in hay):
+            return VerdictSupport(False, f"evidence not in the named provision's cited text: {ev[:80]!r}")
+    words = key_words(v.subject)
+    if not words:
+        return VerdictSupport(False, "no subject stated")
+    have = set(_stem([w for ev in v.evidence for w in tokens(ev)]))
+    missing = [w for w, st in zip(words, _stem(words)) if st not in have]
+    if v.kind == "yes" and missing:
+        return VerdictSupport(False, "the evidence does not carry " + ", ".join(missing), missing)
+    if v.kind == "partly" and len(missing) == len(words):
+        return VerdictSupport(False, "the evidence carries none of the subject's key words", missing)
+    return VerdictSupport(True, "evidence in the named provision carries the subject", missing)
+
+
 # -- verdicts --------------------------------------------------------------------------
 
 @dataclass

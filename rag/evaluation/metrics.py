@@ -259,30 +259,39 @@ class CitationCheck:
     provision_id: str
     label: str
     exists: bool  # the provision is in the index
-    given: bool  # it is (part of, or holds) a passage the answerer was given
+    given: bool  # it is (part of, or holds) a passage the answerer had, retrieved or added by itself
+    retrieved: bool | None = None  # it is (part of, or holds) a passage retrieval returned for the question
 
     @property
     def valid(self) -> bool:
-        return self.exists and self.given
+        """Exists, and rests on what retrieval returned (on what the answerer had, when the
+        retrieval passages are unknown)."""
+        return self.exists and (self.given if self.retrieved is None else self.retrieved)
 
 
-def check_citations(answer: Answer, provision) -> list[CitationCheck]:
-    """Each citation of an answer: does it exist, and was it among the passages given.
+def _inside_any(prov, spans) -> bool:
+    return any(d == prov.doc_id and ((s <= prov.start and prov.end <= e) or (prov.start <= s and e <= prov.end))
+               for d, s, e in spans)
 
-    `provision` is `Index.provision`. A citation is "given" when the cited provision
-    lies inside a passage's chunk or holds it (a sentence cited to its paragraph, or an
-    article cited for one of its chunks); a partial overlap does not count.
+
+def check_citations(answer: Answer, provision, retrieved: Sequence[Passage] | None = None) -> list[CitationCheck]:
+    """Each citation of an answer: does it exist, was it among the passages the answerer
+    had (`answer.passages`), and among the passages retrieval returned (`retrieved`).
+
+    `provision` is `Index.provision`. A citation is "given"/"retrieved" when the cited
+    provision lies inside a passage's chunk or holds it (a sentence cited to its paragraph,
+    or an article cited for one of its chunks); a partial overlap does not count. Passages
+    the answerer added itself (a topic search, cross-references) make a citation "given"
+    but not "retrieved".
     """
-    spans = [(p.chunk.doc_id, p.chunk.start, p.chunk.end) for p in answer.passages]
+    given_spans = [(p.chunk.doc_id, p.chunk.start, p.chunk.end) for p in answer.passages]
+    ret_spans = None if retrieved is None else [(p.chunk.doc_id, p.chunk.start, p.chunk.end) for p in retrieved]
     out = []
     for c in answer.citations:
         prov = provision(c.provision_id)
-        given = False
-        if prov is not None:
-            given = any(d == prov.doc_id
-                        and ((s <= prov.start and prov.end <= e) or (prov.start <= s and e <= prov.end))
-                        for d, s, e in spans)
-        out.append(CitationCheck(c.provision_id, c.label, prov is not None, given))
+        given = prov is not None and _inside_any(prov, given_spans)
+        ret = None if ret_spans is None else (prov is not None and _inside_any(prov, ret_spans))
+        out.append(CitationCheck(c.provision_id, c.label, prov is not None, given, ret))
     return out
 
 
@@ -297,6 +306,83 @@ def citation_prf(cited: Sequence[RetrievedItem], gold: Sequence[GoldRef],
     found = sum(1 for g in art_gold if any(matches_article(i, g) for i in units))
     recall = (1.0 if found else 0.0) if match == "any" else found / len(art_gold)
     return precision, recall
+
+
+def cites_named(cited: Sequence[RetrievedItem], named: GoldRef) -> bool:
+    """Does the answer cite the named provision's article (a coverage question's first gold entry)?"""
+    return any(matches_article(i, named) for i in cited)
+
+
+# -- verdicts and refusals -----------------------------------------------------------
+
+def given_verdict(answer: Answer) -> str | None:
+    """The verdict an answer gives: its `verdict.kind`; a refusal without a verdict reads as
+    "not_addressed"; an answer with neither gives none (None, wrong wherever one is expected)."""
+    if answer.verdict is not None:
+        return answer.verdict.kind
+    return "not_addressed" if answer.refused else None
+
+
+def declined(answer: Answer) -> bool:
+    """The answer says the texts do not address the question (refused, or verdict not_addressed)."""
+    return answer.refused or (answer.verdict is not None and answer.verdict.kind == "not_addressed")
+
+
+@dataclass
+class VerdictStats:
+    accuracy: float | None  # every unit with an expected verdict (not_addressed included)
+    coverage_accuracy: float | None  # units whose expected verdict is yes / no / partly
+    confidently_wrong: float | None  # expected yes or no: the opposite was given
+    hedge: float | None  # expected yes or no: "partly" was given
+    missing: float | None  # expected yes / no / partly: no verdict given at all
+    n: int
+    n_coverage: int
+
+
+def verdict_stats(pairs: Iterable[tuple[str, str | None]]) -> VerdictStats:
+    """pairs of (expected verdict, given verdict or None)."""
+    pairs = [(e, g) for e, g in pairs if e is not None]
+    cov = [(e, g) for e, g in pairs if e in ("yes", "no", "partly")]
+    polar = [(e, g) for e, g in cov if e in ("yes", "no")]
+    opposite = {"yes": "no", "no": "yes"}
+
+    def share(rows, ok) -> float | None:
+        return sum(1 for e, g in rows if ok(e, g)) / len(rows) if rows else None
+
+    return VerdictStats(
+        accuracy=share(pairs, lambda e, g: e == g),
+        coverage_accuracy=share(cov, lambda e, g: e == g),
+        confidently_wrong=share(polar, lambda e, g: g == opposite[e]),
+        hedge=share(polar, lambda e, g: g == "partly"),
+        missing=share(cov, lambda e, g: g is None),
+        n=len(pairs), n_coverage=len(cov))
+
+
+@dataclass
+class RefusalSplit:
+    near_refused: float | None  # near-topic unanswerables declined (want 1)
+    far_refused: float | None  # off-topic unanswerables declined (want 1)
+    answerable_refused: float | None  # answerable units declined (want 0)
+    n_near: int
+    n_far: int
+    n_answerable: int
+
+
+def refusal_split(rows: Iterable[tuple[bool, str | None, bool]]) -> RefusalSplit:
+    """rows of (answerable, topic, declined). Unanswerables without a topic count in neither."""
+    near, far, ans = [], [], []
+    for answerable, topic, refused in rows:
+        if answerable:
+            ans.append(refused)
+        elif topic == "near":
+            near.append(refused)
+        elif topic == "far":
+            far.append(refused)
+
+    def rate(v):
+        return sum(v) / len(v) if v else None
+
+    return RefusalSplit(rate(near), rate(far), rate(ans), len(near), len(far), len(ans))
 
 
 # -- aggregation ---------------------------------------------------------------------

@@ -13,7 +13,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..settings import REPO_ROOT
-from .harness import EvalResult, ThresholdError, check_thresholds, load_thresholds
+from .aggregate import STAGES, aggregate
+from .results import EvalResult
+from .thresholds import ThresholdError, check_thresholds, load_thresholds
 
 HEADLINE = [
     ("article.hit@5", "Art hit@5"), ("article.recall@10", "Art R@10"), ("article.mrr@10", "Art MRR@10"),
@@ -21,6 +23,13 @@ HEADLINE = [
     ("answer.refusal_accuracy", "Refusal acc"), ("answer.citation_validity", "Cit. valid"),
     ("answer.citation_precision", "Cit. P"), ("answer.citation_recall", "Cit. R"),
     ("answer.faithfulness", "Faithful"),
+]
+VERDICT_KEYS = [
+    ("answer.verdict_accuracy", "verdict acc"), ("answer.verdict_accuracy_coverage", "verdict acc (coverage)"),
+    ("answer.confidently_wrong", "confidently wrong"), ("answer.hedge", "hedge"),
+    ("answer.verdict_missing", "no verdict"), ("answer.verdict_supported", "verdict supported"),
+    ("answer.named_cited", "named article cited"), ("answer.refused_near", "near refused"),
+    ("answer.refused_far", "far refused"), ("answer.refused_answerable", "answerable refused"),
 ]
 
 
@@ -64,7 +73,7 @@ def _git_commit() -> str:
 
 # -- plots ---------------------------------------------------------------------------
 
-def _plots(result: EvalResult, out: Path) -> list[Image]:
+def _plots(result: EvalResult, out: Path, prefix: str = "") -> list[Image]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -88,12 +97,12 @@ def _plots(result: EvalResult, out: Path) -> list[Image]:
         ax.bar([i + 0.2 for i in x], refusal, width=0.4, label="refusal accuracy")
         ax.set_xticks(list(x), names, rotation=30, ha="right")
         ax.set_ylim(0, 1.05)
-        ax.set_title(f"{ref}: per question kind (dev + held-out)")
+        ax.set_title(f"{ref}: per question kind ({', '.join(result.splits)})")
         ax.legend(loc="lower right")
         fig.tight_layout()
-        fig.savefig(out / "kinds.png", dpi=110)
+        fig.savefig(out / f"{prefix}kinds.png", dpi=110)
         plt.close(fig)
-        images.append(Image("kinds.png", "article hit@5 and refusal accuracy per question kind"))
+        images.append(Image(f"{prefix}kinds.png", "article hit@5 and refusal accuracy per question kind"))
     # 2. recall@k curves, every configuration.
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     for ax, level in zip(axes, ("article", "paragraph")):
@@ -102,19 +111,19 @@ def _plots(result: EvalResult, out: Path) -> list[Image]:
             ys = [allm.get(f"{level}.recall@{k}") for k in (1, 3, 5, 10)]
             if all(y is not None for y in ys):
                 ax.plot([1, 3, 5, 10], ys, marker="o", label=c.name, linewidth=2.5 if c.name == ref else 1.2)
-        ax.set_title(f"{level} recall@k (dev + held-out)")
+        ax.set_title(f"{level} recall@k ({', '.join(result.splits)})")
         ax.set_xlabel("k")
         ax.set_xticks([1, 3, 5, 10])
         ax.set_ylim(0, 1.05)
         ax.grid(alpha=0.3)
     axes[0].legend(loc="lower right")
     fig.tight_layout()
-    fig.savefig(out / "recall_at_k.png", dpi=110)
+    fig.savefig(out / f"{prefix}recall_at_k.png", dpi=110)
     plt.close(fig)
-    images.append(Image("recall_at_k.png", "recall@k per configuration"))
+    images.append(Image(f"{prefix}recall_at_k.png", "recall@k per configuration"))
     # 3. latency per stage, reference configuration.
     runs = result.runs.get(ref, {})
-    stages = [s for s in ("resolve", "search", "retrieve", "answer", "total")
+    stages = [s for s in STAGES
               if any(s in r.timings for r in runs.values())]
     if stages:
         data = [[r.timings[s] * 1000 for r in runs.values() if s in r.timings] for s in stages]
@@ -125,15 +134,13 @@ def _plots(result: EvalResult, out: Path) -> list[Image]:
         ax.set_ylabel("ms (log scale)")
         ax.set_title(f"{ref}: latency per stage ({len(runs)} questions)")
         fig.tight_layout()
-        fig.savefig(out / "latency.png", dpi=110)
+        fig.savefig(out / f"{prefix}latency.png", dpi=110)
         plt.close(fig)
-        images.append(Image("latency.png", "latency per stage"))
+        images.append(Image(f"{prefix}latency.png", "latency per stage"))
     return images
 
 
 def _kind_all(result: EvalResult, config: str, kind: str) -> dict[str, float | None]:
-    from .harness import aggregate
-
     spec = next(c for c in result.configs if c.name == config)
     units = [u for u in result.units if u.kind == kind]
     return aggregate(units, result.runs[config], spec.answers)
@@ -223,6 +230,27 @@ def build(result: EvalResult, images: list[Image]) -> list[Block]:
                         "in the index and lie in (or hold) a passage the answerer was given. Citation P/R: cited "
                         "articles against gold articles (a refused answerable question has recall 0)."))
 
+    blocks.append(("h2", "Verdicts and refusals"))
+    rows = []
+    for split in result.splits:
+        refm = result.summary[ref].get(split, {})
+        for c in result.configs:
+            if not c.answers:
+                continue
+            m = result.summary[c.name].get(split, {})
+            rows.append([split, c.name, fmt(m.get("n.coverage"), 0), fmt(m.get("n.near"), 0), fmt(m.get("n.far"), 0)]
+                        + [fmt(m.get(k)) if c.name == ref else with_delta(m.get(k), refm.get(k))
+                           for k, _ in VERDICT_KEYS])
+    blocks.append(Table(["split", "config", "n coverage", "n near", "n far"] + [h for _, h in VERDICT_KEYS], rows))
+    blocks.append(("p", "Verdict acc = the answer's verdict equals the gold verdict, over units with one (a refusal "
+                        "without a verdict reads as not_addressed; no verdict at all is wrong); coverage = gold yes / "
+                        "no / partly only. Confidently wrong = yes where the gold is no, or no where it is yes; hedge "
+                        "= partly where the gold is yes or no (both over gold yes/no). Verdict supported = a yes / "
+                        "partly verdict whose evidence sentences are in the named provision's cited text and carry "
+                        "the subject's key words. Named article cited = a coverage answer cites the article the "
+                        "question names. Near / far refused = share of near-topic / off-topic unanswerables declined; "
+                        "answerable refused = share of answerable questions declined (want 0)."))
+
     blocks.append(("h2", "Latency"))
     rows = []
     for c in result.configs:
@@ -258,7 +286,21 @@ def build(result: EvalResult, images: list[Image]) -> list[Block]:
                   else f"not computed — {rg.get('why')}.")
     blocks.append(("p", "RAGAS claim-level faithfulness: " + ragas_line))
 
-    blocks.append(("h2", "Worst questions (reference)"))
+    if result.sealed or "dev" not in result.splits:
+        blocks.append(("h2", "Worst questions"))
+        blocks.append(("p", "Not listed: questions are shown one by one for the dev set only."))
+    else:
+        blocks += _worst_blocks(result)
+    blocks += _threshold_blocks(result)
+    if result.notes:
+        blocks.append(("h2", "Notes"))
+        for n in result.notes:
+            blocks.append(("p", "- " + n))
+    return blocks
+
+
+def _worst_blocks(result: EvalResult) -> list[Block]:
+    blocks: list[Block] = [("h2", "Worst questions (reference, dev)")]
     headers = ["id", "split", "kind", "question", "gold", "retrieved (top 3)", "answer"]
     blocks.append(("h3", "Weakest retrieval"))
     blocks.append(("p", "Answerable questions with the lowest mean of article hit@5, article MRR@10 and paragraph "
@@ -267,7 +309,15 @@ def build(result: EvalResult, images: list[Image]) -> list[Block]:
     blocks.append(("h3", "Wrong refusal decisions"))
     blocks.append(("p", "Unanswerable questions that were answered, and answerable ones that were refused."))
     blocks.append(Table(headers, _worst(result, answerable=None)))
+    blocks.append(("h3", "Wrong verdicts"))
+    blocks.append(("p", "Units with an expected verdict whose answer gave another (or none)."))
+    blocks.append(Table(headers + ["verdict (gold / given)"], _worst(result, answerable=False)))
+    return blocks
 
+
+def _threshold_blocks(result: EvalResult) -> list[Block]:
+    ref = result.reference
+    blocks: list[Block] = []
     try:
         thresholds = load_thresholds()
     except ThresholdError as exc:
@@ -286,23 +336,23 @@ def build(result: EvalResult, images: list[Image]) -> list[Block]:
         blocks.append(Table(["split", "metric", "minimum", "measured", "status"], rows))
         failures, _ = check_thresholds(result.summary[ref], thresholds)
         blocks.append(("p", "All thresholds met." if not failures else f"{len(failures)} below threshold."))
-
-    if result.notes:
-        blocks.append(("h2", "Notes"))
-        for n in result.notes:
-            blocks.append(("p", "- " + n))
     return blocks
 
 
 def _worst(result: EvalResult, answerable: bool | None, n: int = 15) -> list[list[str]]:
-    """answerable=True: weakest retrieval; None: wrong refusal decisions."""
+    """answerable=True: weakest retrieval; None: wrong refusal decisions; False: wrong verdicts.
+    Dev units only."""
     runs = result.runs[result.reference]
     scored = []
     for u in result.units:
         r = runs.get(u.uid)
-        if r is None:
+        if r is None or u.split != "dev":
             continue
-        if answerable:
+        if answerable is False:
+            if r.metrics.get("answer.verdict_correct") != 0.0:
+                continue
+            score = 0.0
+        elif answerable:
             vals = [r.metrics.get(k) for k in ("article.hit@5", "article.mrr@10", "paragraph.hit@5")]
             vals = [v for v in vals if v is not None]
             if not u.gold or not vals:
@@ -324,7 +374,10 @@ def _worst(result: EvalResult, answerable: bool | None, n: int = 15) -> list[lis
         else:
             text = r.answer or r.error or ""
             ans = text.splitlines()[0][:120] if text else ""
-        rows.append([u.uid, u.split, u.kind, u.question, gold, got, ans])
+        row = [u.uid, u.split, u.kind, u.question, gold, got, ans]
+        if answerable is False:
+            row.append(f"{u.verdict} / {(r.verdict or {}).get('kind') or ('not_addressed' if r.refused else 'none')}")
+        rows.append(row)
     return rows
 
 
@@ -381,11 +434,11 @@ def to_html(blocks: list[Block]) -> str:
             f"<style>{style}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
 
 
-def write_report(result: EvalResult, out_dir: Path) -> tuple[Path, Path]:
+def write_report(result: EvalResult, out_dir: Path, stem: str = "report") -> tuple[Path, Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    blocks = build(result, _plots(result, out_dir))
-    md, page = out_dir / "report.md", out_dir / "report.html"
+    blocks = build(result, _plots(result, out_dir, "" if stem == "report" else f"{stem}-"))
+    md, page = out_dir / f"{stem}.md", out_dir / f"{stem}.html"
     md.write_text(to_markdown(blocks), encoding="utf-8")
     page.write_text(to_html(blocks), encoding="utf-8")
     return md, page
