@@ -215,6 +215,18 @@ class Generator:
         self.by_len: dict[int, list[str]] = {}
         for w in vocab:
             self.by_len.setdefault(len(w), []).append(w)
+        from .index.chunker import sentence_spans
+        from .model import content_hash
+
+        # per document: each chunk's quotable sentences (text, vector); the substitution keeps
+        # offsets, case and punctuation, so a copy's sentences are the originals substituted.
+        self.sentences: list[list[list[tuple[str, object]]]] = []
+        for parsed, chunks in self.docs:
+            per_chunk = []
+            for c in chunks:
+                per_chunk.append([(st, self.sent.get(content_hash(st), self.vecs[c.id]))
+                                  for _, _, st in sentence_spans(parsed.document.text, c.start, c.end)])
+            self.sentences.append(per_chunk)
 
     @property
     def base_chunks(self) -> int:
@@ -240,14 +252,15 @@ class Generator:
 
     def make(self, copy: int, k: int):
         """(ParsedDocument, chunks, chunk vectors, [(sentence hash, vector bytes)])."""
-        from .index.chunker import sentence_spans
         from .model import Chunk, ParsedDocument, content_hash
 
         np = self.np
         parsed, chunks = self.docs[k]
         if copy == 0:
-            vecs = [self.vecs[c.id].tolist() for c in chunks]
-            return parsed, chunks, vecs, []
+            vecs = [self.vecs[c.id] for c in chunks]
+            sents = [(content_hash(st), np.asarray(v, dtype=np.float32).tobytes())
+                     for per in self.sentences[k] for st, v in per]
+            return parsed, chunks, vecs, sents
         rng = np.random.default_rng([self.seed, copy, k])
         words = sorted({w for w in re.findall(r"[a-z]+", parsed.document.text.lower()) if len(w) >= 4})
         pick = rng.random(len(words)) < SUBSTITUTE
@@ -291,26 +304,22 @@ class Generator:
             for p in parsed.provisions]
         new_parsed = ParsedDocument(document=doc, provisions=provs)
         new_chunks, vecs, sents = [], [], []
-        for c in chunks:
+        for c, per in zip(chunks, self.sentences[k]):
             md = dict(c.metadata)
             md["doc_id"] = new
-            for key in ("label",):
-                if isinstance(md.get(key), str):
-                    md[key] = rlabel(md[key])
             for key, v in list(md.items()):
                 if isinstance(v, str) and v.startswith(old + "/"):
                     md[key] = rid(v)
-            nc = Chunk(id=rid(c.id.split("#")[0]) + ("#" + c.id.split("#", 1)[1] if "#" in c.id else ""),
+                elif key == "label" and isinstance(v, str):
+                    md[key] = rlabel(v)
+            head, _, part = c.id.partition("#")
+            nc = Chunk(id=rid(head) + ("#" + part if part else ""),
                        provision_id=rid(c.provision_id), doc_id=new, label=rlabel(c.label),
-                       text=text[c.start:c.end] if parsed.document.text[c.start:c.end] == c.text else sub(c.text),
-                       embed_text=sub(c.embed_text), start=c.start, end=c.end, metadata=md)
+                       text=sub(c.text), embed_text=sub(c.embed_text), start=c.start, end=c.end, metadata=md)
             new_chunks.append(nc)
-            vecs.append(self._perturb(self.vecs[c.id], rng).tolist())
-            orig = {(a, b): s for a, b, s in sentence_spans(parsed.document.text, c.start, c.end)}
-            for a, b, s in sentence_spans(text, c.start, c.end):
-                src = self.sent.get(content_hash(orig[(a, b)])) if (a, b) in orig else None
-                v = src if src is not None else self.vecs[c.id]
-                sents.append((content_hash(s), self._perturb(v, rng).tobytes()))
+            vecs.append(self._perturb(self.vecs[c.id], rng))
+            for st, v in per:
+                sents.append((content_hash(sub(st)), self._perturb(v, rng).tobytes()))
         return new_parsed, new_chunks, vecs, sents
 
 
@@ -334,26 +343,32 @@ def worker_build(args) -> dict:
     write_s = gen_s = 0.0
     bar = tqdm(total=sum(len(gen.docs[k][1]) for _, k in plan), unit="chunk",
                desc=f"build {args.size} {args.store}", disable=args.quiet, file=sys.stderr)
+    pending: list = []
+
+    def flush() -> None:
+        # Chroma first (one large upsert), then each document's registry commit: the same
+        # commit-point order as ingestion, in fewer, larger Chroma calls.
+        nonlocal write_s, n
+        if not pending:
+            return
+        t1 = time.perf_counter()
+        store.upsert([c for _, cs, _, _ in pending for c in cs], [v for _, _, vs, _ in pending for v in vs])
+        for parsed, chunks, _, sents in pending:
+            reg.commit_document(parsed, chunks)
+            reg.put_vectors(sents)
+        write_s += time.perf_counter() - t1
+        done = sum(len(cs) for _, cs, _, _ in pending)
+        n += done
+        bar.update(done)
+        pending.clear()
+
     for copy, k in plan:
         t = time.perf_counter()
-        parsed, chunks, vecs, sents = gen.make(copy, k)
-        t1 = time.perf_counter()
-        store.upsert(chunks, vecs)
-        reg.commit_document(parsed, chunks)
-        sent_items = sents
-        if copy == 0:
-            from .index.chunker import sentence_spans
-            from .model import content_hash
-
-            texts = {content_hash(s) for c in chunks
-                     for _, _, s in sentence_spans(parsed.document.text, c.start, c.end)}
-            sent_items = [(h, gen.sent[h].tobytes()) for h in texts if h in gen.sent]
-        reg.put_vectors(sent_items)
-        t2 = time.perf_counter()
-        gen_s += t1 - t
-        write_s += t2 - t1
-        n += len(chunks)
-        bar.update(len(chunks))
+        pending.append(gen.make(copy, k))
+        gen_s += time.perf_counter() - t
+        if sum(len(p[1]) for p in pending) >= 2000:
+            flush()
+    flush()
     bar.close()
     reg.close()
     return {"chunks": n, "documents": len(plan), "write_s": round(write_s, 3), "generate_s": round(gen_s, 3),
