@@ -607,7 +607,13 @@ def run(sizes: list[int], out: Path, corpus: Path, cache: Path, upload: Path, st
                                                   "peak_rss_mb", "refresh_s")}), file=sys.stderr)
             if not keep:
                 shutil.rmtree(data, ignore_errors=True)
-    result = {"generated": time.strftime("%Y-%m-%dT%H:%M:%S"), "machine": {"cpus": os.cpu_count()},
+            _write(out, base, records, seed)  # after every record: a long run keeps what it measured
+    return _write(out, base, records, seed)
+
+
+def _write(out: Path, base: dict, records: list[dict], seed: int) -> dict:
+    result = {"generated": time.strftime("%Y-%m-%dT%H:%M:%S"), "machine": {"cpus": os.cpu_count(),
+                                                                        "loadavg": os.getloadavg()},
               "generator": {"seed": seed, "sigma": SIGMA, "substitute": SUBSTITUTE,
                             "base_chunks": base["chunks"]},
               "ingestion": base, "records": records}
