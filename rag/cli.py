@@ -310,6 +310,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--no-cold-start", action="store_true", help="skip the cold-start measurement")
     ev.add_argument("--quiet", action="store_true", help="no progress bars")
     ev.set_defaults(func=cmd_eval)
+
+    from .bench import add_parser as add_bench
+
+    add_bench(sub)
     return p
 
 

