@@ -162,3 +162,9 @@ def test_evaluation_modules_import_only_earlier_ones():
             if (name, dep) in lazy:
                 continue
             assert ORDER.index(dep) < ORDER.index(name), f"{name} imports {dep}, which comes later in the flow"
+
+
+def test_a_lead_line_that_only_names_the_quoted_provision_is_no_claim():
+    cit = Citation(provision_id="p", doc_id="untoc", label="UNTOC, Art. 25(2)", text="Text.")
+    assert lead_claim(Answer(question="q", answer="In UNTOC, Art. 25(2):\n- Text. [UNTOC, Art. 25(2)]",
+                             citations=[cit])) is None

@@ -167,7 +167,11 @@ def lead_claim(answer: Answer) -> Claim | None:
     if _ONE_MARKER.search(first):
         return None  # its sentences carry markers and are claims already
     body = _VOICE.sub("", _BULLET.sub("", first)).strip().rstrip(":").strip()
-    if len(tokens(body)) < 2:
+    # A heading that only names what is quoted ("In UNTOC, Art. 25(2):") claims nothing.
+    bare = _REFERENCE.sub(" ", body)
+    for c in answer.citations:
+        bare = bare.replace(c.label, " ").replace(c.doc_title or "\0", " ")
+    if len(key_words(bare)) < 2:
         return None
     return Claim(body, [], list(answer.citations))
 
