@@ -45,6 +45,13 @@ _QUANTITY = re.compile(
     r"|\bin (?P<unit_in>" + _UNITS + r")\b",
     re.I,
 )
+# Where a question names its subject: "does T regulate <X>", "what does T say about <X>".
+_SUBJECT = re.compile(
+    r"\b(?:regulat\w*|cover\w*|address\w*|mention\w*|say\w* (?:anything )?about|deal\w* with|appl(?:y|ies) to|"
+    r"govern\w*|provid\w* for|refer\w* to|defin\w*|ban\w*|prohibit\w*|criminali[sz]\w*|penalt(?:y|ies) for|"
+    r"sanctions? for|rules? (?:on|for)|protect\w*(?: \w+)? (?:from|against)|oblig\w* \w+ to)\s+(?P<subject>[^?]+)",
+    re.I,
+)
 _NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
                  "fifty|sixty|seventy|eighty|ninety|hundred|thousand")
 
@@ -143,7 +150,8 @@ class ExtractiveAnswerer:
             if reason and _QUANTITY.search(question) and reason.startswith("none of the provisions"):
                 # Say what the texts do set instead of a number ("effective, proportionate and dissuasive").
                 concepts = key_concepts(topic, self._is_common)
-                said = sorted(sentences, key=lambda s: (-len(carried(concepts, s.text)), -s.score))[:2]
+                normative = [s for s in sentences if s.provision.kind != "preamble"] or sentences
+                said = sorted(normative, key=lambda s: (-len(carried(concepts, s.text)), -s.score))[:2]
                 answer = self._compose(question, [(f"The texts do not address this: {reason}. What they do "
                                                    "say:", said)], passages, assumed_document,
                                        Verdict(kind="not_addressed", subject=topic, reason=reason))
@@ -349,13 +357,14 @@ class ExtractiveAnswerer:
         if m:
             return ("treaty texts do not record which states signed, ratified or acceded to them, "
                     "or when; the depositary's records do")
+        topic = self.index.lexical.correct(topic, self.index.english_words)  # "serius crime"
         concepts = key_concepts(topic, self._is_common)
         df = self._document_frequency()
-        english = self.index.english_words
-        for c in concepts:
-            in_texts = any(all(s in df for s in alt) for alt in c.alternatives)
-            if not in_texts and c.label.replace(" ", "").isalpha() and c.label.lower() not in english:
-                return f"the texts never use the term “{c.label}”"
+        subject = _SUBJECT.search(topic)
+        if subject:  # "Does T regulate <drones>?": a subject the texts never name cannot be addressed
+            for c in key_concepts(subject.group("subject"), self._is_common):
+                if not any(all(s in df for s in alt) for alt in c.alternatives):
+                    return f"the texts never use the term \u201c{c.label}\u201d"
         texts = [p.chunk.embed_text for p in support[:6]]  # with the article's title
         unit = _QUANTITY.search(question)
         subject = [c for c in concepts if not _QUANTITY.search(f"how many {c.label}")]
