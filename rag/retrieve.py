@@ -57,6 +57,9 @@ class Retriever:
         self.settings = settings
         self._word_df: dict[str, int] = {}
         self._df_for: object = None
+        self._by_term: dict[str, list[str]] = {}
+        self._longest = 0
+        self._terms_for: object = None
 
     def _in_texts(self, word: str) -> int:
         """In how many chunks the texts use a word (lower case): what makes a word lay or formal."""
@@ -157,7 +160,7 @@ class Retriever:
         chunks = self.index.chunks
         allowed = None
         if filters.doc_ids or filters.doc_types or filters.languages:
-            allowed = {cid for cid, c in chunks.items() if filters.admits(c.metadata)}
+            allowed = self.index.chunk_ids_where(filters.doc_ids, filters.doc_types, filters.languages)
             if not allowed:
                 return []
         texts = [query.search_text]
@@ -206,12 +209,20 @@ class Retriever:
         """Chunks that define a term the question asks the meaning of."""
         if not _DEFINITIONAL.search(text):
             return []
-        low = text.lower()
+        definitions = self.index.definitions
+        if self._terms_for is not definitions:  # built once per index snapshot, not per question
+            self._by_term = {t.strip("*"): ids for t, ids in definitions.items() if t.strip("*")}
+            self._longest = max((len(t.split()) for t in self._by_term), default=0)
+            self._terms_for = definitions
+        words = re.findall(r"[\w'’-]+", text.lower())
         out: list[tuple[str, float]] = []
-        for term, ids in self.index.definitions.items():
-            if re.search(r"\b" + re.escape(term.strip("*")) + r"s?\b", low):
-                out += [(cid, 1.0) for cid in ids if allowed is None or cid in allowed]
-        return out
+        for i in range(len(words)):  # every word n-gram, singular or plural: O(question), not O(terms)
+            for n in range(1, min(self._longest, len(words) - i) + 1):
+                phrase = " ".join(words[i:i + n])
+                for term in (phrase, phrase[:-1] if phrase.endswith("s") else None):
+                    if term and term in self._by_term:
+                        out += [(cid, 1.0) for cid in self._by_term[term] if allowed is None or cid in allowed]
+        return list(dict.fromkeys(out))
 
     def _lookup(self, query: Query, filters: Filters) -> list[Passage]:
         out: list[Passage] = []

@@ -235,3 +235,20 @@ def test_launch_settings_bind_locally_limit_uploads_and_add_auth_only_when_set(t
     s2 = s.with_overrides(app={"username": "ann", "password": "pw", "port": 9000})
     kw2 = launch_kwargs(s2)
     assert kw2["auth"] == ("ann", "pw") and kw2["server_port"] == 9000
+
+
+def test_the_verdict_is_a_badge_at_the_top_of_the_answer_and_in_the_export():
+    from rag.model import Verdict
+
+    verdict = Verdict(kind="partly", subject="compensation of witnesses", provision="UNTOC, Art. 24",
+                      carried=["witnesses"], missing=["compensation"],
+                      reason="UNTOC, Art. 24 carries witnesses, not compensation <script>")
+    answer = Answer(question="Does Article 24 of UNTOC cover compensation of witnesses?",
+                    answer="Partly. UNTOC, Art. 24 mentions witnesses but does not expressly address compensation:",
+                    verdict=verdict)
+    html_text = render.answer_html(answer)
+    assert html_text.index('class="verdict verdict-partly"') < html_text.index("<p>")
+    assert "Partly</span> — UNTOC, Art. 24" in html_text
+    assert_inert(html_text)
+    assert "**Verdict: Partly** (UNTOC, Art. 24)" in render.markdown_export(answer)
+    assert render.verdict_badge(answer.model_copy(update={"verdict": None})) == ""

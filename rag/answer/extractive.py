@@ -149,9 +149,7 @@ class ExtractiveAnswerer:
             reason = self.not_addressed_reason(question, topic, support)
             if reason and _QUANTITY.search(question) and reason.startswith("none of the provisions"):
                 # Say what the texts do set instead of a number ("effective, proportionate and dissuasive").
-                concepts = key_concepts(topic, self._is_common)
-                normative = [s for s in sentences if s.provision.kind != "preamble"] or sentences
-                said = sorted(normative, key=lambda s: (-len(carried(concepts, s.text)), -s.score))[:2]
+                said = self._what_is_set(topic, sentences, scope)
                 answer = self._compose(question, [(f"The texts do not address this: {reason}. What they do "
                                                    "say:", said)], passages, assumed_document,
                                        Verdict(kind="not_addressed", subject=topic, reason=reason))
@@ -329,6 +327,28 @@ class ExtractiveAnswerer:
                           "question's key concepts")
         return Answer(question=question, answer=text, verdict=verdict, refused=True, related=related,
                       mode="extractive")
+
+    def _what_is_set(self, topic: str, sentences: list[Sentence], scope: list[str] | None) -> list[Sentence]:
+        """For a number the texts do not set: the normative sentences about the thing asked to be
+        counted (its first key concept: "prison term" -> deprivation of liberty, sanctions)."""
+        concepts = key_concepts(topic, self._is_common)
+        if not concepts:
+            return []
+        head = concepts[0]
+        pool = list(sentences)
+        if self.search is not None:
+            doc = scope[0] if scope and len(scope) == 1 else None
+            found = self.search(head.label, doc)
+            pool += self.sentences(found, limit=len(found))
+        seen: set[str] = set()
+        normative = []
+        for s in pool:
+            if s.text not in seen and s.provision.kind != "preamble":
+                seen.add(s.text)
+                normative.append(s)
+        stems = {s.text: carried(concepts, s.text) for s in normative}
+        ranked = sorted(normative, key=lambda s: (head not in stems[s.text], -len(stems[s.text]), -s.score))
+        return [s for s in ranked if stems[s.text]][:2]
 
     # -- is the subject in the texts at all? ----------------------------------------------
     def _is_common(self, stem: str) -> bool:

@@ -27,6 +27,12 @@ CSS = """
 .answer li { margin: .25em 0; }
 .answer-meta { margin-top: .4em; font-size: .78em; color: #666; }
 .answer.refused { border-left: 4px solid #b45309; padding-left: .6em; }
+.verdict { display: inline-block; margin-bottom: .35em; padding: .1em .55em; border-radius: 999px; font-size: .85em; }
+.verdict-kind { font-weight: 700; }
+.verdict-yes { background: #dcfce7; color: #14532d; border: 1px solid #86efac; }
+.verdict-partly { background: #fef9c3; color: #713f12; border: 1px solid #fde047; }
+.verdict-no { background: #fee2e2; color: #7f1d1d; border: 1px solid #fca5a5; }
+.verdict-not_addressed { background: #f3f4f6; color: #374151; border: 1px solid #d1d5db; }
 .refusal-title { font-weight: 600; color: #b45309; }
 .notice { margin: .35em 0; padding: .35em .6em; border-radius: 6px; background: #fff7e0; color: #5c4400;
   border: 1px solid #f0d58a; font-size: .88em; }

@@ -111,10 +111,29 @@ def _citation_keys(answer: Answer) -> dict[str, Citation]:
     return keys
 
 
+VERDICT_TEXT = {
+    "yes": "Yes", "partly": "Partly", "no": "No", "not_addressed": "Not addressed by the texts",
+}
+
+
+def verdict_badge(answer: Answer) -> str:
+    """The conclusion first: a coloured badge naming the verdict and the provision judged."""
+    v = answer.verdict
+    if v is None:
+        return ""
+    what = f" — {esc(v.provision)}" if v.provision else ""
+    title = esc(v.reason)
+    return (f'<div class="verdict verdict-{esc(v.kind)}" title="{title}">'
+            f'<span class="verdict-kind">{esc(VERDICT_TEXT.get(v.kind, v.kind))}</span>{what}</div>')
+
+
 def answer_html(answer: Answer) -> str:
     """The chat bubble for a final answer: text with citation chips, notices, mode."""
     keys = _citation_keys(answer)
     parts: list[str] = []
+    badge = verdict_badge(answer)
+    if badge:
+        parts.append(badge)
     if answer.refused:
         parts.append('<div class="refusal-title">Not answered from the texts</div>')
     items: list[str] = []
@@ -272,6 +291,10 @@ def example_questions(documents: Mapping[str, DocumentMeta], contents: Mapping[s
 def markdown_export(answer: Answer) -> str:
     """The answer with every citation's label, document and quoted text, as Markdown."""
     lines = [f"# {answer.question.strip()}", ""]
+    if answer.verdict is not None:
+        v = answer.verdict
+        lines += [f"**Verdict: {VERDICT_TEXT.get(v.kind, v.kind)}**"
+                  + (f" ({v.provision})" if v.provision else "") + (f" — {v.reason}" if v.reason else ""), ""]
     if answer.refused:
         lines += ["_Not answered from the texts._", ""]
     lines += [answer.answer.strip(), ""]

@@ -1,0 +1,96 @@
+"""Verdicts and refusals as a reader sees them, on the whole shipped corpus (the session index).
+
+Why: a confident wrong conclusion is the worst thing the product can do. The same question
+must get the same verdict however the document is given; a "no" must cite the named article
+so the reader can check it; the texts' silence must be said, not papered over.
+"""
+from __future__ import annotations
+
+import pytest
+
+from rag.model import Turn
+from rag.references import find_documents
+
+
+@pytest.fixture(scope="module")
+def qa(corpus_index):
+    return corpus_index
+
+
+def cited_articles(answer):
+    return {c.provision_id.split("/para_")[0] for c in answer.citations}
+
+
+def test_same_verdict_whether_the_document_is_named_assumed_or_carried_over(qa):
+    named = qa.ask("Does Article 14 of the Lanzarote Convention cover victim rehabilitation?")
+    assumed = qa.ask("Does Article 14 cover victim rehabilitation?")
+    first = qa.ask("What does the Lanzarote Convention say about assistance to victims?")
+    carried_over = qa.ask("Does Article 14 cover victim rehabilitation?", [Turn.from_answer(first)])
+    for answer in (named, assumed, carried_over):
+        assert answer.verdict is not None and answer.verdict.kind == "yes", answer.answer
+        assert "lanzarote-convention/art_14" in cited_articles(answer)
+        assert answer.answer.startswith("Yes.")
+    assert any("Assumed" in n for n in assumed.notices)
+
+
+def test_a_no_cites_the_named_article_and_where_the_subject_is_instead(qa):
+    answer = qa.ask("Does Article 2 of the Budapest Convention cover extradition?")
+    assert answer.verdict.kind == "no", answer.answer
+    assert answer.answer.startswith("No. Budapest Convention, Art. 2")
+    articles = cited_articles(answer)
+    assert "budapest-convention/art_2" in articles  # what Article 2 is about, to check the "no"
+    assert "budapest-convention/art_24" in articles  # where extradition is addressed
+    assert answer.verdict.instead and answer.verdict.evidence
+
+
+def test_partly_says_what_is_carried_and_what_is_not(qa):
+    answer = qa.ask("Does Article 24 of UNTOC cover compensation of witnesses?")
+    assert answer.verdict.kind == "partly", answer.answer
+    assert "witnesses" in answer.verdict.carried and "compensation" in answer.verdict.missing
+    assert "untoc/art_24" in cited_articles(answer)
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("How many states have ratified the Budapest Convention?", "ratified"),
+    ("Does the Budapest Convention regulate cryptocurrency exchanges?", "cryptocurrency"),
+    ("What prison term in years does the Lanzarote Convention set for solicitation of children?", "years"),
+])
+def test_questions_the_texts_do_not_answer_are_not_addressed(qa, question, reason):
+    answer = qa.ask(question)
+    assert answer.refused and answer.verdict.kind == "not_addressed", answer.answer
+    assert reason in answer.answer
+    assert answer.related or answer.citations  # the closest provisions are still shown
+
+
+def test_an_unstated_number_says_what_the_texts_do_set(qa):
+    answer = qa.ask("What prison term in years does the Lanzarote Convention set for solicitation of children?")
+    assert "What they do say" in answer.answer
+    assert any(c.provision_id.startswith("lanzarote-convention/art_27") for c in answer.citations), answer.answer
+
+
+@pytest.mark.parametrize("question", [
+    "What does UNTOC say about the protection of witnesses?",
+    "How does the CRC protect children from economic exploitation?",
+    "Is grooming a crime?",
+])
+def test_answerable_questions_are_answered(qa, question):
+    answer = qa.ask(question)
+    assert not answer.refused, answer.answer
+    assert answer.citations
+
+
+def test_a_subject_phrase_is_not_a_document_name(qa):
+    metas = qa.index.documents
+    assert [d.doc_id for d in find_documents("Does UNTOC protect the rights of the child?", metas)] == ["untoc"]
+    assert {d.doc_id for d in find_documents(
+        "Compare UNTOC and the Convention on the Rights of the Child on victims", metas)} == {"untoc", "crc"}
+    assert [d.doc_id for d in find_documents("what do the rights of the child say about play", metas)] == ["crc"]
+
+
+def test_a_standalone_question_after_another_treaty_is_not_a_follow_up(qa):
+    first = qa.ask("What does the Budapest Convention say about illegal access?")
+    query, passages = qa.retrieve("What is an organized criminal group?", [Turn.from_answer(first)])
+    assert not query.follow_up and query.doc_scope == []
+    assert passages[0].chunk.provision_id.startswith("untoc/art_2"), [p.chunk.provision_id for p in passages[:3]]
+    follow, _ = qa.retrieve("and does the CRC say the same?", [Turn.from_answer(first)])
+    assert follow.follow_up and follow.doc_scope == ["crc"]

@@ -1,0 +1,87 @@
+"""The verdict unit on small hand-made fixtures: a topic, a paragraph or two, an expected verdict.
+
+Why: the verdict is what a reader sees first. It must follow the rules a lawyer would accept
+(yes only when every key concept is carried, no only when none is, partly in between), from
+the provision's words, whatever a similarity score says.
+"""
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.concepts import carried, key_concepts
+from rag.answer.verdict import Paragraph, carries_all, judge_coverage
+
+WITNESSES = [
+    Paragraph("UNTOC, Art. 24(1)", ["Each State Party shall take appropriate measures within its means to provide "
+                                    "effective protection from potential retaliation or intimidation for witnesses "
+                                    "in criminal proceedings who give testimony."]),
+    Paragraph("UNTOC, Art. 24(4)", ["The provisions of this article shall also apply to victims insofar as they "
+                                    "are witnesses."]),
+]
+RECOVERY = [Paragraph("Lanzarote Convention, Art. 14(1)", [
+    "Each Party shall take the necessary legislative or other measures to assist victims, in the short and long "
+    "term, in their physical and psycho-social recovery."])]
+
+
+def labels(concepts):
+    return [c.label for c in concepts]
+
+
+def test_key_concepts_drop_the_question_frame():
+    assert labels(key_concepts("Does Article 14 cover victim rehabilitation?")) == ["victim", "rehabilitation"]
+    assert labels(key_concepts("does the convention require the states parties to protect journalists")) == [
+        "journalists"]
+
+
+def test_glossary_phrases_are_one_concept_in_the_askers_words():
+    concepts = key_concepts("stored e-mails")
+    assert labels(concepts) == ["stored", "e-mails"]
+    assert labels(key_concepts("child pornography online")) == ["child pornography", "online"]
+
+
+def test_concepts_match_stems_and_glossary_equivalents():
+    concepts = key_concepts("victim rehabilitation")
+    assert labels(carried(concepts, RECOVERY[0].sentences[0])) == ["victim", "rehabilitation"]
+    assert carried(key_concepts("sexual exploitation"), "No sentence about that.") == []
+
+
+def test_common_words_can_be_dropped_by_frequency_but_glossary_concepts_stay():
+    assert labels(key_concepts("vessels and victims", is_common=lambda s: s in ("vessel", "victim"))) == ["victims"]
+
+
+def test_yes_when_one_paragraph_carries_every_concept():
+    judged = judge_coverage(key_concepts("victim rehabilitation"), RECOVERY, title="Assistance to victims")
+    assert judged.kind == "yes"
+    assert judged.evidence and judged.evidence[0][1].startswith("Each Party shall take")
+
+
+def test_partly_when_the_subject_is_touched_but_a_key_concept_is_missing():
+    judged = judge_coverage(key_concepts("compensation of witnesses"), WITNESSES, title="Protection of witnesses")
+    assert judged.kind == "partly"
+    assert labels(judged.carried) == ["witnesses"] and labels(judged.missing) == ["compensation"]
+    assert all("witness" in s for _, s in judged.evidence)
+
+
+def test_no_when_no_sentence_carries_any_concept():
+    judged = judge_coverage(key_concepts("extradition of nationals"), RECOVERY, title="Assistance to victims")
+    assert judged.kind == "no" and judged.evidence == []
+    assert labels(judged.missing) == ["extradition", "nationals"]
+
+
+def test_concepts_split_over_paragraphs_are_only_partly_covered():
+    paragraphs = [Paragraph("A(1)", ["Victims shall be heard."]), Paragraph("A(2)", ["Compensation is due."])]
+    judged = judge_coverage(key_concepts("compensation for victims"), paragraphs)
+    assert judged.kind == "partly"
+    paragraphs = [Paragraph("A(1)", ["Victims shall obtain compensation."])]
+    assert judge_coverage(key_concepts("compensation for victims"), paragraphs).kind == "yes"
+
+
+def test_a_verdict_needs_a_concept():
+    with pytest.raises(ValueError):
+        judge_coverage([], RECOVERY)
+
+
+def test_carries_all():
+    concepts = key_concepts("stored e-mails")
+    assert carries_all(concepts, "search or similarly access stored computer data")
+    assert not carries_all(concepts, "real-time collection of traffic data")
