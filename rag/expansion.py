@@ -12,17 +12,15 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from .glossary import GROUPS
+from .index.lexical import tokenize
 
 _WORD = re.compile(r"[a-z]+")
 
 
 @lru_cache(maxsize=1)
-def _compiled() -> list[tuple[re.Pattern, int, str]]:
-    out = []
-    for gi, group in enumerate(GROUPS):
-        for phrase in group:
-            out.append((re.compile(r"(?<![a-z])" + re.escape(phrase.lower()) + r"(?![a-z])"), gi, phrase))
-    return out
+def _phrases() -> list[tuple[tuple[str, ...], int, str]]:
+    """(stemmed phrase, group, phrase): matched by stems, so "whistleblowers" finds "whistleblower"."""
+    return [(tuple(tokenize(p)), gi, p) for gi, group in enumerate(GROUPS) for p in group if tokenize(p)]
 
 
 RARE = 5  # a word in fewer chunks than this is not the texts' usual term for the concept
@@ -34,11 +32,13 @@ def expand(question: str, frequency: Callable[[str], int] | None = None) -> str:
     `frequency(word)`: in how many chunks the texts use a word; without it every glossary
     word counts as lay and every member as a treaty term."""
     q = question.lower()
+    stems = tokenize(question)
     extra: list[str] = []
-    for pattern, gi, phrase in _compiled():
-        if not pattern.search(q):
+    for phrase, gi, surface in _phrases():
+        n = len(phrase)
+        if not any(tuple(stems[i:i + n]) == phrase for i in range(len(stems) - n + 1)):
             continue
-        words = _WORD.findall(phrase.lower())
+        words = _WORD.findall(surface.lower())
         if frequency is not None and all(frequency(w) >= RARE for w in words):
             continue  # the texts' own term: nothing to translate
         for member in GROUPS[gi]:
