@@ -76,11 +76,12 @@ class Index:
         readers, who keep answering from the last committed state while it runs."""
         return Ingestor(self.settings, Registry(self.registry.path), self.store, self.embedder)
 
-    def ingest(self, paths: list[Path], progress: bool | ProgressFn = True, prune: bool = True) -> IngestReport:
+    def ingest(self, paths: list[Path], progress: bool | ProgressFn = True, prune: bool = True,
+               owner: str = "") -> IngestReport:
         with self._write_lock:
             writer = self._writer()
             try:
-                return writer.run(paths, progress=progress, prune=prune)
+                return writer.run(paths, progress=progress, prune=prune, owner=owner)
             finally:
                 writer.registry.close()
 
