@@ -15,6 +15,7 @@ from pathlib import Path
 from ..model import Chunk, DocumentMeta, ParsedDocument, Provision, content_hash
 from ..settings import Settings
 from .embedder import Embedder
+from .errors import IndexDamaged
 from .ingest import Ingestor, IngestReport, ProgressFn, build_mismatch
 from .lexical import LexicalIndex, tokenize
 from .registry import Registry
@@ -78,6 +79,9 @@ class Index:
 
     def ingest(self, paths: list[Path], progress: bool | ProgressFn = True, prune: bool = True,
                owner: str = "") -> IngestReport:
+        if self.registry.read_only:
+            raise IndexDamaged(self.registry.path, "the index is read-only here",
+                               "make the index directory writable, or ingest into another --index-dir")
         with self._write_lock:
             writer = self._writer()
             try:
