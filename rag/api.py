@@ -32,6 +32,7 @@ class TreatyQA:
         self._build_lock = threading.Lock()
         self._ready = False
         self.build_progress: tuple[int, int] | None = None  # (documents done, total) while building
+        self._visible = threading.local()  # documents the current answer may draw on (see stream)
 
     # -- the index is built on first use ------------------------------------------------
     def ensure_index(self, progress: bool | ProgressFn = False) -> IngestReport | None:
@@ -101,11 +102,25 @@ class TreatyQA:
         assert final is not None
         return final
 
+    def visible_doc_ids(self, viewer: str) -> list[str] | None:
+        """The documents a viewer (an upload owner key) may see: the corpus and their own uploads,
+        or None (no restriction) when no upload is private or uploads are published."""
+        docs = self.index.documents
+        if self.settings.app.publish_uploads or not any(m.owner for m in docs.values()):
+            return None
+        return [d for d, m in docs.items() if not m.owner or m.owner == viewer]
+
     def stream(self, question: str, conversation: list[Turn] | None = None, filters: Filters | None = None,
-               mode: str | None = None) -> Iterator[str | Answer]:
-        """Text pieces as they are produced, then the final Answer (always last)."""
+               mode: str | None = None, visible: list[str] | None = None) -> Iterator[str | Answer]:
+        """Text pieces as they are produced, then the final Answer (always last).
+
+        `visible` (from visible_doc_ids) bounds every search of this answer, including the
+        answerer's own topic searches: other users' uploads are never retrieved or cited."""
         t_start = time.perf_counter()
         question = self.check_question(question)
+        if visible is not None:
+            chosen = [d for d in (filters.doc_ids if filters else []) if d in visible]
+            filters = (filters or Filters()).model_copy(update={"doc_ids": chosen or list(visible) or ["\0none"]})
         timings: dict[str, float] = {}
         query, passages = self.retrieve(question, conversation, filters, timings)
         mode = mode or self.settings.answer.mode
@@ -117,7 +132,8 @@ class TreatyQA:
             yield answer.answer
         elif mode == "llm":
             llm = self.llm()
-            for item in llm.stream(question, passages, _history(conversation)):
+            for item in _each_step_scoped(llm.stream(question, passages, _history(conversation)),
+                                          self._visible, visible):
                 if isinstance(item, Answer):
                     answer = item
                 else:
@@ -131,8 +147,12 @@ class TreatyQA:
                     answer.notices.append("The texts' own check finds this not addressed: "
                                           f"{texts.verdict.reason}. Read the model's answer with care.")
         else:
-            answer = self.extractive.run(question, passages, query.assumed_document, query.expansion,
-                                          query.doc_scope, resolved=query.search_text)
+            self._visible.doc_ids = list(visible) if visible is not None else None
+            try:  # one synchronous call on this thread: the thread-local cannot leak to another answer
+                answer = self.extractive.run(question, passages, query.assumed_document, query.expansion,
+                                              query.doc_scope, resolved=query.search_text)
+            finally:
+                self._visible.doc_ids = None
             yield answer.answer
         assert answer is not None
         timings["answer"] = time.perf_counter() - t1
@@ -149,7 +169,10 @@ class TreatyQA:
     def _topic_search(self, topic: str, doc_id: str | None) -> list[Passage]:
         query = self.retriever.resolve(topic)
         query.refs.references = []
-        scope = Filters(doc_ids=[doc_id]) if doc_id else Filters()
+        visible = getattr(self._visible, "doc_ids", None)
+        scope = Filters(doc_ids=[doc_id]) if doc_id else Filters(doc_ids=visible or [])
+        if visible is not None and doc_id and doc_id not in visible:
+            return []
         return self.retriever.search(query, scope, self.settings.retrieval.top_k)
 
     def _fallback(self, question: str, passages: list[Passage]) -> Answer:
@@ -196,8 +219,9 @@ class TreatyQA:
         keep = ("preamble", "part", "chapter", "section", "title", "article", "heading")
         return [p for p in parsed.provisions if p.kind in keep]
 
-    def ingest(self, paths: list[Path], progress=True, prune: bool = True):
-        return self.index.ingest(paths, progress=progress, prune=prune)
+    def ingest(self, paths: list[Path], progress=True, prune: bool = True, owner: str = ""):
+        """With an owner, the files are that user's uploads (own id namespace, never a treaty)."""
+        return self.index.ingest(paths, progress=progress, prune=prune, owner=owner)
 
 
 def _console_bar(track: ProgressFn) -> ProgressFn:
@@ -217,6 +241,20 @@ def _console_bar(track: ProgressFn) -> ProgressFn:
             bar[0].close()
 
     return update
+
+
+def _each_step_scoped(items: Iterator, local: threading.local, visible: list[str] | None) -> Iterator:
+    """Iterate `items` with `local.doc_ids` set during each step only: a streamed answer's
+    steps may run on different worker threads, so the scope is never left behind on one."""
+    while True:
+        local.doc_ids = list(visible) if visible is not None else None
+        try:
+            item = next(items)
+        except StopIteration:
+            return
+        finally:
+            local.doc_ids = None
+        yield item
 
 
 def _history(conversation: list[Turn] | None) -> list[tuple[str, str]]:

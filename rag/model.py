@@ -34,10 +34,21 @@ class DocumentMeta(BaseModel):
     language: str = "en"
     source_url: str = ""
     path: str = ""  # where it was loaded from (file path), for removal tracking
+    # Uploaded through the app: the uploader's key (a hash of the login or session). Empty for
+    # the corpus. An uploaded document lives in its own id namespace (UPLOAD_PREFIX) and is
+    # visible only to its owner unless the deployment publishes uploads.
+    owner: str = ""
 
     @property
     def cite_name(self) -> str:
         return self.short_title or self.title or self.id
+
+    @property
+    def uploaded(self) -> bool:
+        return bool(self.owner)
+
+
+UPLOAD_PREFIX = "upload-"
 
 
 class Document(BaseModel):

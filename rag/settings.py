@@ -127,6 +127,7 @@ class AppSettings(_Section):
     max_upload_mb: int = 20
     max_question_chars: int = 2000
     upload_dir: Path = REPO_ROOT / "data" / "uploads"
+    publish_uploads: bool = Field(False, description="uploads are visible to every user, not only their uploader")
 
 
 class Settings(BaseSettings):

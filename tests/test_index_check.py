@@ -185,6 +185,8 @@ def test_a_read_only_index_opens_read_only(small):
 
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
             ix.registry.db.execute("DELETE FROM documents")
+        with pytest.raises(IndexDamaged, match="read-only"):
+            ix.ingest([settings.corpus_dir], progress=False)
     finally:
         for path in [root, *root.rglob("*")]:
             path.chmod(stat.S_IMODE(path.stat().st_mode) | 0o200)

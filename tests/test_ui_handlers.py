@@ -67,7 +67,7 @@ def test_upload_errors_show_no_server_paths(qa, tmp_path, corpus_files):
     forged = tmp_path / "in" / "forged.md"
     forged.write_text("---\nid: iccpr-op1\ntitle: Mine\n---\n# Mine\n\nArticle 1\n\nSome text here.\n",
                       encoding="utf-8")
-    html, _, _ = h.upload([str(bad_docx), str(forged)], progress=no_progress)
+    html, *_ = h.upload([str(bad_docx), str(forged)], progress=no_progress)
     shown = visible(html)
     assert "not a Word .docx file" in shown
     assert not _PATH.search(shown), shown
@@ -136,3 +136,77 @@ def test_exports_of_sessions_that_never_ended_expire(qa):
     os.utime(old.parent, (stale, stale))
     drain(h.ask("What does Article 2 say?", [], [], [], [], None, request=SimpleNamespace(session_hash="new")))
     assert not old.parent.exists()
+
+
+# -- uploads are the uploader's ----------------------------------------------------------------
+
+FORGED = ("---\nid: iccpr-op1\ntitle: Optional Protocol to the Convention on Zorblax\ndoc_type: treaty\n---\n"
+          "# Zorblax\n\n### Article 1. Zorblax\n\nThe zorblax protocol requires every quantum ferret to be "
+          "registered with the zorblax registry before it is released.\n")
+ZQ = "What does the zorblax protocol require for quantum ferrets?"
+
+
+def session(name: str):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(session_hash=name, username=None)
+
+
+def upload_as(h: Handlers, who, tmp_path: Path, name: str = "forged.md", text: str = FORGED) -> str:
+    path = tmp_path / "incoming" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    html, *_ = h.upload([str(path)], request=who, progress=no_progress)
+    return visible(html)
+
+
+def test_an_upload_cannot_take_an_id_or_the_treaty_type_and_is_one_document(qa, tmp_path):
+    h = Handlers(qa)
+    alice = session("alice")
+    before = qa.index.registry.doc_hash("iccpr-op1")
+    shown = upload_as(h, alice, tmp_path)
+    assert "ingested" in shown
+    (up,) = [m for m in qa.index.documents.values() if m.uploaded]
+    assert up.id.startswith("upload-") and up.id != "iccpr-op1" and up.doc_type.value == "commentary"
+    assert qa.index.registry.doc_hash("iccpr-op1") == before  # the treaty is untouched
+    assert "unchanged" in upload_as(h, alice, tmp_path)  # the same content again: the same document
+    assert "unchanged" in upload_as(h, alice, tmp_path, name="renamed.md")  # another name, same text
+    assert [m.id for m in qa.index.documents.values() if m.uploaded] == [up.id]
+    assert "Uploaded" in __import__("rag.ui.render", fromlist=["x"]).toc_html(up, [])
+
+
+def test_uploads_are_visible_and_cited_only_for_their_owner_who_can_remove_them(qa, tmp_path):
+    h = Handlers(qa)
+    alice, bob = session("alice"), session("bob")
+    upload_as(h, alice, tmp_path)
+    upload_as(h, alice, tmp_path, name="again.md")  # a second copy of the same bytes, also removed below
+    (up,) = [m for m in qa.index.documents.values() if m.uploaded]
+    choices = lambda who: [v for _, v in h.documents(who)[0]["choices"]]  # noqa: E731
+    assert up.id in choices(alice) and up.id not in choices(bob) and "iccpr-op1" in choices(bob)
+    assert [v for _, v in h.documents(alice)[2]["choices"]] == [up.id] and h.documents(bob)[2]["choices"] == []
+    evidence = lambda who: drain(h.ask(ZQ, [], [], [], [], None, request=who))[3]  # noqa: E731
+    mine = evidence(alice)
+    assert up.id in mine and "badge-uploaded" in mine
+    assert "upload-" not in evidence(bob)
+    assert "upload-" not in drain(h.ask(ZQ, [], [], [up.id], [], None, request=bob))[3]  # choosing it is no way in
+    article = f"{up.id}/art_1"
+    assert "not in the index" in h.open_article(article, bob)[0]
+    assert "Zorblax" in h.open_article(article, alice)[0]
+    assert "Choose a document" in h.toc(up.id, bob)
+    html, *_ = h.remove_uploads([up.id, "iccpr-op1"], request=bob)
+    assert "not one of your uploaded documents" in visible(html) and up.id in qa.index.documents
+    assert "iccpr-op1" in qa.index.documents
+    stored = Path(up.path)
+    assert stored.exists()
+    html, *_ = h.remove_uploads([up.id], request=alice)
+    assert "removed" in visible(html) and up.id not in qa.index.documents and not stored.parent.exists()
+    assert "iccpr-op1" in qa.index.documents
+
+
+def test_published_uploads_are_visible_to_everyone(qa, tmp_path):
+    qa.settings = qa.settings.with_overrides(app={"publish_uploads": True})
+    h = Handlers(qa)
+    upload_as(h, session("alice"), tmp_path)
+    (up,) = [m for m in qa.index.documents.values() if m.uploaded]
+    assert up.id in [v for _, v in h.documents(session("bob"))[0]["choices"]]
+    assert up.id in drain(h.ask(ZQ, [], [], [], [], None, request=session("bob")))[3]

@@ -252,3 +252,21 @@ def test_the_verdict_is_a_badge_at_the_top_of_the_answer_and_in_the_export():
     assert_inert(html_text)
     assert "**Verdict: Partly** (UNTOC, Art. 24)" in render.markdown_export(answer)
     assert render.verdict_badge(answer.model_copy(update={"verdict": None})) == ""
+
+
+def test_uploaded_documents_are_marked_uploaded_everywhere():
+    card = render.citation_card(cit(doc_id="upload-abc-123", provision_id="upload-abc-123/art_1"))
+    assert "badge-uploaded" in card and "badge-uploaded" not in render.citation_card(cit())
+    meta = DocumentMeta(id="upload-abc-123", title="Mine", doc_type=DocType.commentary, owner="abc")
+    assert "badge-uploaded" in render.toc_html(meta, [])
+    assert render.doc_choices({meta.id: meta}) == [("Mine (commentary, uploaded)", meta.id)]
+    answer = Answer(question="q", answer="a [1]", citations=[cit(doc_id="upload-abc-123", key="1")])
+    assert "uploaded;" in render.markdown_export(answer)
+
+
+def test_user_text_cuts_server_paths_and_surrogates():
+    from rag.ui.uploads import user_text
+
+    shown = user_text("cannot read /srv/app/data/uploads/ab12/x.md: denied \ud800")
+    assert "/srv" not in shown and "x.md" in shown and "\ud800" not in shown
+    shown.encode("utf-8")

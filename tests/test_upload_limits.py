@@ -105,7 +105,7 @@ def test_an_upload_over_a_limit_is_refused_in_the_app(settings_factory, tmp_path
 
     qa = TreatyQA(settings_factory())
     bomb = docx_bomb(tmp_path / "bomb.docx", xml_mb=60)
-    html, _, _ = Handlers(qa).upload([str(bomb)], progress=lambda *a, **k: None)
+    html, *_ = Handlers(qa).upload([str(bomb)], progress=lambda *a, **k: None)
     assert "over the limit of 50 MB" in html and "failed" in html
     assert_nothing_indexed(qa.index)
     assert not any(Path(qa.settings.app.upload_dir).rglob("*.docx"))  # the refused file is not kept

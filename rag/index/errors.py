@@ -14,4 +14,4 @@ class IndexDamaged(RuntimeError):
         self.path = Path(path)
         self.problem = problem
         self.fix = fix
-        super().__init__(f"{self.path}: {problem}. Repair it: {fix}")
+        super().__init__(f"{self.path}: {problem}. Fix: {fix}")

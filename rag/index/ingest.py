@@ -14,7 +14,7 @@ from typing import Callable
 
 from ..corpus.errors import LoadError
 from ..corpus.loaders import discover_all, load_document, path_text
-from ..model import Document, content_hash
+from ..model import UPLOAD_PREFIX, DocType, Document, content_hash
 from ..settings import Settings
 from ..structure import parse_document
 from .chunker import CHUNKER_VERSION, Chunker, sentence_spans
@@ -112,9 +112,11 @@ class Ingestor:
         self.embedder = embedder
         self.chunker = Chunker(settings.chunking, embedder.count_tokens, settings.embedding.max_seq_tokens)
 
-    def run(self, paths: list[Path], progress: bool | ProgressFn = True, prune: bool = True) -> IngestReport:
+    def run(self, paths: list[Path], progress: bool | ProgressFn = True, prune: bool = True,
+            owner: str = "") -> IngestReport:
         """Ingest files and folders. With prune, documents that came from a given folder
-        and whose file is gone are removed from the index."""
+        and whose file is gone are removed from the index. With an owner, the files are
+        uploads: see as_upload."""
         t0 = time.perf_counter()
         mismatch = build_mismatch(self.settings, self.registry)
         if mismatch:
@@ -137,7 +139,7 @@ class Ingestor:
         seen_ids: dict[str, str] = {}
         for i, f in enumerate(files):
             bar(f"{f.name}", i, len(files))
-            res = self._one(f, seen_ids)
+            res = self._one(f, seen_ids, owner)
             report.results.append(res)
         bar("done", len(files), len(files))
         if prune:
@@ -145,7 +147,7 @@ class Ingestor:
         report.seconds = time.perf_counter() - t0
         return report
 
-    def _one(self, path: Path, seen_ids: dict[str, str]) -> FileResult:
+    def _one(self, path: Path, seen_ids: dict[str, str], owner: str = "") -> FileResult:
         res = FileResult(path_text(path))
         try:
             doc = load_document(path, self.settings)
@@ -157,6 +159,8 @@ class Ingestor:
             res.status, res.error = "failed", "unexpected error while loading the file"
             res.detail = f"{type(exc).__name__}: {exc}"
             return res
+        if owner:
+            doc = as_upload(doc, owner)
         res.doc_id = doc.id
         if doc.id in seen_ids:
             res.status = "failed"
@@ -165,7 +169,7 @@ class Ingestor:
             return res
         seen_ids[doc.id] = path_text(path)
         other = self.registry.doc_path(doc.id)
-        if other and Path(other).resolve() != path.resolve() and Path(other).exists():
+        if other and not owner and Path(other).resolve() != path.resolve() and Path(other).exists():
             res.status = "failed"
             res.error = f"document id {doc.id!r} is already used by another indexed document; give this file another id"
             res.detail = f"indexed from {other}"
@@ -273,6 +277,21 @@ class Ingestor:
                 self.remove(d["doc_id"])
                 out.append(FileResult(str(p), d["doc_id"], status="removed"))
         return out
+
+
+def upload_id(owner: str, text: str) -> str:
+    """The id of an uploaded document: the owner's namespace plus a hash of its text, so the
+    same content uploaded twice is one document and no upload can take another's id."""
+    return f"{UPLOAD_PREFIX}{owner}-{content_hash(text)[:12]}"
+
+
+def as_upload(doc: Document, owner: str) -> Document:
+    """An upload never chooses its id (front matter `id:` would replace a treaty for everyone)
+    and never claims to be a treaty (the treaty badge means an official text): it is a
+    submission if it says so, else a commentary."""
+    doc_type = DocType.submission if doc.meta.doc_type == DocType.submission else DocType.commentary
+    meta = doc.meta.model_copy(update={"id": upload_id(owner, doc.text), "owner": owner, "doc_type": doc_type})
+    return Document(meta=meta, text=doc.text)
 
 
 def _under(path: Path, root: Path) -> bool:

@@ -19,6 +19,7 @@ import numpy as np
 from ..model import Chunk, DocumentMeta, ParsedDocument, Provision, content_hash
 from ..settings import Settings
 from .embedder import Embedder, VectorLRU
+from .errors import IndexDamaged
 from .ingest import Ingestor, IngestReport, ProgressFn, build_mismatch
 from .lexical import LexicalIndex, LexicalPart, tokenize
 from .registry import Registry
@@ -123,11 +124,15 @@ class Index:
         readers, who keep answering from the last committed state while it runs."""
         return Ingestor(self.settings, Registry(self.registry.path), self.store, self.embedder)
 
-    def ingest(self, paths: list[Path], progress: bool | ProgressFn = True, prune: bool = True) -> IngestReport:
+    def ingest(self, paths: list[Path], progress: bool | ProgressFn = True, prune: bool = True,
+               owner: str = "") -> IngestReport:
+        if self.registry.read_only:
+            raise IndexDamaged(self.registry.path, "the index is read-only here",
+                               "make the index directory writable, or ingest into another --index-dir")
         with self._write_lock:
             writer = self._writer()
             try:
-                return writer.run(paths, progress=progress, prune=prune)
+                return writer.run(paths, progress=progress, prune=prune, owner=owner)
             finally:
                 writer.registry.close()
                 self._checked = 0.0

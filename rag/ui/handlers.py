@@ -5,6 +5,7 @@ everything per-user (conversation, last answer, open article) arrives as gr.Stat
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -21,7 +22,7 @@ from typing import Any
 import gradio as gr
 
 from ..api import QuestionError, TreatyQA
-from ..model import Answer, DocType, Filters, Turn
+from ..model import Answer, DocType, DocumentMeta, Filters, Turn
 from . import render
 from .uploads import UploadError, check_upload, discard, store_upload, user_text
 
@@ -42,6 +43,14 @@ def _assistant(html_text: str) -> dict:
 EXPORT_MAX_AGE_S = 3600  # a session that never said goodbye (closed laptop) loses its exports after this
 
 
+def viewer_key(request: gr.Request | None) -> str:
+    """Who is asking, as an owner key for uploads: the logged-in user when there is a login,
+    else the browser session. Hashed: neither names nor session ids reach the index."""
+    user = getattr(request, "username", None)
+    raw = f"user:{user}" if user else f"session:{session_key(request)}"
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:10]
+
+
 def session_key(request: gr.Request | None) -> str:
     """A file-system-safe key for the browser session (Gradio's session hash)."""
     raw = getattr(request, "session_hash", None) or "local"
@@ -55,6 +64,18 @@ class Handlers:
         # below it; the question never appears in a file name (it would show in `ls /tmp`).
         self.export_dir = Path(tempfile.mkdtemp(prefix="rag-exports-"))
         weakref.finalize(self, shutil.rmtree, str(self.export_dir), True)  # gone with the app
+
+    # -- who sees what ----------------------------------------------------------------
+    def visible(self, request: gr.Request | None) -> dict[str, DocumentMeta]:
+        """The documents this viewer may see, list, open and get cited: the corpus and their own
+        uploads (everyone's when the deployment publishes uploads)."""
+        docs = self.qa.index.documents
+        allowed = self.qa.visible_doc_ids(viewer_key(request))
+        return docs if allowed is None else {d: docs[d] for d in allowed}
+
+    def own_uploads(self, request: gr.Request | None) -> dict[str, DocumentMeta]:
+        me = viewer_key(request)
+        return {d: m for d, m in self.qa.index.documents.items() if m.owner == me}
 
     # -- scope -----------------------------------------------------------------------
     def filters(self, doc_ids: list[str] | None, doc_types: list[str] | None) -> Filters | None:
@@ -97,7 +118,9 @@ class Handlers:
         streamed = ""
         answer: Answer | None = None
         try:
-            for item in self.qa.stream(q, conversation, self.filters(doc_ids, doc_types), mode or None):
+            visible = self.qa.visible_doc_ids(viewer_key(request))
+            for item in self.qa.stream(q, conversation, self.filters(doc_ids, doc_types), mode or None,
+                                       visible=visible):
                 if isinstance(item, Answer):
                     answer = item
                 else:
@@ -157,9 +180,11 @@ class Handlers:
         return value.get("text", "") if isinstance(value, dict) else str(value or "")
 
     # -- reading the source ----------------------------------------------------------
-    def open_article(self, provision_id: str | None):
+    def open_article(self, provision_id: str | None, request: gr.Request = None):
         """Outputs: reader, current article id, previous button, next button, side tabs."""
         article = self.qa.article_of(provision_id) if provision_id else None
+        if article is not None and article.doc_id not in self.visible(request):
+            article = None  # another user's upload: as if it did not exist
         if article is None:
             msg = render.message_html(f"Provision {provision_id!r} is not in the index." if provision_id
                                       else "No provision chosen.")
@@ -171,32 +196,33 @@ class Handlers:
                 gr.update(interactive=prev_id is not None), gr.update(interactive=next_id is not None),
                 gr.Tabs(selected=SOURCE_TAB))
 
-    def open_clicked(self, evt: gr.EventData):
+    def open_clicked(self, evt: gr.EventData, request: gr.Request = None):
         pid = getattr(evt, "_data", None) or {}
-        return self.open_article(pid.get("pid") if isinstance(pid, dict) else None)
+        return self.open_article(pid.get("pid") if isinstance(pid, dict) else None, request)
 
-    def move(self, current: str | None, step: int):
+    def move(self, current: str | None, step: int, request: gr.Request = None):
         if not current:
-            return self.open_article(None)
+            return self.open_article(None, request)
         prev_id, next_id = self.qa.neighbours(current)
         target = prev_id if step < 0 else next_id
-        return self.open_article(target or current)
+        return self.open_article(target or current, request)
 
-    def previous(self, current: str | None):
-        return self.move(current, -1)
+    def previous(self, current: str | None, request: gr.Request = None):
+        return self.move(current, -1, request)
 
-    def next(self, current: str | None):
-        return self.move(current, +1)
+    def next(self, current: str | None, request: gr.Request = None):
+        return self.move(current, +1, request)
 
-    def toc(self, doc_id: str | None) -> str:
-        meta = self.qa.index.documents.get(doc_id or "")
+    def toc(self, doc_id: str | None, request: gr.Request = None) -> str:
+        meta = self.visible(request).get(doc_id or "")
         return render.toc_html(meta, self.qa.table_of_contents(doc_id) if meta else [])
 
     # -- documents -------------------------------------------------------------------
-    def documents(self):
-        """Outputs: scope documents dropdown, reader documents dropdown."""
-        choices = render.doc_choices(self.qa.index.documents)
-        return gr.update(choices=choices), gr.update(choices=choices)
+    def documents(self, request: gr.Request = None):
+        """Outputs: scope documents dropdown, reader documents dropdown, own uploads dropdown."""
+        choices = render.doc_choices(self.visible(request))
+        mine = render.doc_choices(self.own_uploads(request))
+        return gr.update(choices=choices), gr.update(choices=choices), gr.update(choices=mine, value=[])
 
     def index_status_html(self) -> str:
         """A banner while the index is built (first start, or after a model change); empty after."""
@@ -213,22 +239,25 @@ class Handlers:
                                        "search only. The administrator can fix it (details in the server log).")
         return ""
 
-    def index_status(self):
+    def index_status(self, request: gr.Request = None):
         """Timer tick. Outputs: banner, timer (stops once ready), scope docs, reader docs, chat examples."""
         banner = self.index_status_html()
         if self.qa.building or not self.qa.index.documents:
             return banner, gr.update(), gr.update(), gr.update(), gr.update()
-        docs, toc_docs = self.documents()
+        docs, toc_docs, _ = self.documents(request)
         examples = [{"text": q} for q in self.examples()]
         return banner, gr.Timer(active=False), docs, toc_docs, gr.update(examples=examples or None)
 
     def examples(self) -> list[str]:
-        docs = self.qa.index.documents
+        docs = {d: m for d, m in self.qa.index.documents.items() if not m.uploaded}
         return render.example_questions(docs, {d: self.qa.table_of_contents(d) for d in docs})
 
-    def upload(self, files: list[str] | None, progress=gr.Progress()):
-        """Check, store and ingest uploaded files. Outputs: results, scope docs, reader docs."""
+    def upload(self, files: list[str] | None, request: gr.Request = None, progress=gr.Progress()):
+        """Check, store and ingest uploaded files as the viewer's own documents.
+        Outputs: results, scope docs, reader docs, own uploads."""
         settings = self.qa.settings.app
+        owner = viewer_key(request)
+        folder = Path(settings.upload_dir) / owner
         rows: list[dict[str, Any]] = []
         stored: dict[str, tuple[str, Path]] = {}  # stored path -> (shown name, path)
         for f in files or []:
@@ -236,7 +265,7 @@ class Handlers:
             name = user_text(tmp.name)
             try:
                 check_upload(tmp, name, settings.max_upload_mb)
-                target = store_upload(tmp, name, settings.upload_dir)
+                target = store_upload(tmp, name, folder)
             except UploadError as exc:
                 rows.append({"name": name, "status": "rejected", "error": str(exc)})
                 continue
@@ -254,7 +283,7 @@ class Handlers:
             def report(msg: str, done: int, total: int) -> None:
                 progress((done, max(total, 1)), desc=f"Indexing {msg}", unit="files")
 
-            report_ = self.qa.ingest([p for _, p in stored.values()], progress=report, prune=False)
+            report_ = self.qa.ingest([p for _, p in stored.values()], progress=report, prune=False, owner=owner)
             for r in report_.results:
                 name, path = stored.get(r.path, (Path(r.path).name, Path(r.path)))
                 detail = f"{r.provisions} provisions, {r.chunks} chunks" if r.status != "failed" else ""
@@ -263,6 +292,28 @@ class Handlers:
                 rows.append({"name": name, "status": r.status, "doc_id": r.doc_id,
                              "error": user_text(r.error) if r.error else None, "detail": detail})
                 if r.status == "failed":
-                    discard(path, settings.upload_dir)
-        scope, reader = self.documents()
-        return render.ingest_results_html(rows), scope, reader
+                    discard(path, folder)
+        scope, reader, mine = self.documents(request)
+        return render.ingest_results_html(rows), scope, reader, mine
+
+    def remove_uploads(self, doc_ids: list[str] | None, request: gr.Request = None):
+        """Remove the viewer's own uploads (index and stored file); anything else is refused.
+        Outputs: results, scope docs, reader docs, own uploads."""
+        mine = self.own_uploads(request)
+        folder = Path(self.qa.settings.app.upload_dir) / viewer_key(request)
+        rows: list[dict[str, Any]] = []
+        for doc_id in doc_ids or []:
+            meta = mine.get(doc_id)
+            if meta is None:
+                rows.append({"name": "", "status": "not removed", "doc_id": doc_id,
+                             "error": "not one of your uploaded documents"})
+                continue
+            self.qa.index.remove(doc_id)
+            stored = Path(meta.path).resolve() if meta.path else None
+            if stored is not None and stored.parent.parent == folder.resolve():
+                shutil.rmtree(stored.parent, ignore_errors=True)  # every stored copy of these bytes
+            rows.append({"name": meta.title, "status": "removed", "doc_id": doc_id})
+        if not doc_ids:
+            rows.append({"name": "", "status": "nothing removed", "error": "Choose your documents to remove first."})
+        scope, reader, own = self.documents(request)
+        return render.ingest_results_html(rows), scope, reader, own

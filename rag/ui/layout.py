@@ -62,6 +62,7 @@ CSS = """
 .badge-submission { background: #ede9fe; color: #5b21b6; }
 .badge-commentary { background: #ccfbf1; color: #115e59; }
 .badge-other { background: #eee; color: #333; }
+.badge-uploaded { background: #fef3c7; color: #92400e; margin-left: .25em; }
 button.open-article, button.toc-item { cursor: pointer; font: inherit; box-shadow: none !important; }
 button.open-article { margin-top: .2em; font-size: .82em; padding: .2em .7em; border-radius: 6px;
   border: 1px solid #9db8f0; background: #f1f6ff; color: #1d3f8a; }
@@ -108,7 +109,9 @@ HEADER = (
 
 def build_app(qa: TreatyQA) -> gr.Blocks:
     h = Handlers(qa)
-    choices = render.doc_choices(qa.index.documents)
+    # Served to every session before its own list loads: never anyone's private uploads.
+    choices = render.doc_choices({d: m for d, m in qa.index.documents.items()
+                                  if not m.uploaded or qa.settings.app.publish_uploads})
     examples = [{"text": q} for q in h.examples()]
     # delete_cache: uploads and exports in Gradio's cache are removed after a day.
     with gr.Blocks(title="Treaty Q&A", fill_width=False, delete_cache=(3600, 86400)) as demo:
@@ -174,13 +177,21 @@ def build_app(qa: TreatyQA) -> gr.Blocks:
                 gr.Markdown(
                     f"Upload PDF, Word (.docx), HTML, plain text or Markdown files, up to "
                     f"{qa.settings.app.max_upload_mb} MB each. Markdown files may start with YAML front matter "
-                    "(id, title, short_title, doc_type: treaty / submission / commentary). "
+                    "(title, short_title, doc_type: submission / commentary); uploads are marked "
+                    "'uploaded' wherever they are cited and are never listed as treaties. "
                     "New documents are searchable as soon as they are indexed."
                 )
                 files = gr.File(file_count="multiple", type="filepath", label="Files",
                                 file_types=sorted(_upload_types()), elem_id="upload-files")
                 add = gr.Button("Add to the index", variant="primary", elem_id="upload-btn")
                 results = gr.HTML("", elem_id="upload-results")
+                with gr.Row(equal_height=True):
+                    mine = gr.Dropdown(choices=[], multiselect=True, value=[], scale=4,
+                                       label="Your uploaded documents" + (
+                                           "" if qa.settings.app.publish_uploads else
+                                           " (only you can see and search them)"),
+                                       elem_id="my-uploads")
+                    remove = gr.Button("Remove selected", variant="stop", scale=1, elem_id="remove-uploads-btn")
 
         ask_outputs = [chatbot, question, conversation, evidence, download, export_md, side_tabs]
         ask_inputs = [question, chatbot, conversation, docs, types, mode]
@@ -195,8 +206,10 @@ def build_app(qa: TreatyQA) -> gr.Blocks:
         prev_btn.click(h.previous, current_article, article_outputs)
         next_btn.click(h.next, current_article, article_outputs)
         toc_doc.change(h.toc, toc_doc, toc)
-        add.click(h.upload, files, [results, docs, toc_doc], concurrency_limit=1, concurrency_id="ingest")
-        demo.load(h.documents, None, [docs, toc_doc])
+        add.click(h.upload, files, [results, docs, toc_doc, mine], concurrency_limit=1, concurrency_id="ingest")
+        remove.click(h.remove_uploads, mine, [results, docs, toc_doc, mine], concurrency_limit=1,
+                     concurrency_id="ingest")
+        demo.load(h.documents, None, [docs, toc_doc, mine])
         demo.unload(h.end_session)  # the session's exports are deleted when its tab closes
         status_timer.tick(h.index_status, None, [index_status, status_timer, docs, toc_doc, chatbot],
                           queue=False, show_progress="hidden")

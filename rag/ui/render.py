@@ -10,7 +10,7 @@ import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from ..model import Answer, Citation, DocType, DocumentMeta, Provision
+from ..model import UPLOAD_PREFIX, Answer, Citation, DocType, DocumentMeta, Provision
 
 SOURCE_TYPES = {
     DocType.treaty.value: "Treaty",
@@ -31,11 +31,17 @@ def _type_value(source_type: DocType | str) -> str:
     return source_type.value if isinstance(source_type, DocType) else str(source_type)
 
 
-def type_badge(source_type: DocType | str) -> str:
+def type_badge(source_type: DocType | str, uploaded: bool = False) -> str:
     value = _type_value(source_type)
     name = SOURCE_TYPES.get(value, value.title() or "Document")
     css = value if value in SOURCE_TYPES else "other"
-    return f'<span class="badge badge-{css}">{esc(name)}</span>'
+    extra = '<span class="badge badge-uploaded">Uploaded</span>' if uploaded else ""
+    return f'<span class="badge badge-{css}">{esc(name)}</span>{extra}'
+
+
+def is_upload(doc_id: str) -> bool:
+    """Uploaded documents live in their own id namespace (see rag.index.ingest.upload_id)."""
+    return str(doc_id).startswith(UPLOAD_PREFIX)
 
 
 # -- highlighting ------------------------------------------------------------------------
@@ -185,7 +191,7 @@ def citation_card(c: Citation, related: bool = False) -> str:
     cls = "card related" if related else "card"
     return (
         f'<div class="{cls} card-{esc(value)}" data-provision="{esc(c.provision_id)}">'
-        f'<div class="card-head">{key}<span class="card-label">{esc(c.label)}</span>{type_badge(c.source_type)}</div>'
+        f'<div class="card-head">{key}<span class="card-label">{esc(c.label)}</span>{type_badge(c.source_type, is_upload(c.doc_id))}</div>'
         f'<div class="card-doc">{esc(c.doc_title)}</div>'
         f'<blockquote class="card-text">{body}</blockquote>'
         f'<button class="open-article" data-pid="{esc(c.provision_id)}" type="button">Read the whole article</button>'
@@ -229,7 +235,7 @@ def article_html(article: Provision | None, meta: DocumentMeta | None = None,
     else:
         body = esc(text)
     doc = meta.title if meta else article.doc_id
-    badge = type_badge(meta.doc_type) if meta else ""
+    badge = type_badge(meta.doc_type, meta.uploaded) if meta else ""
     chapter = f'<div class="reader-chapter">{esc(article.chapter)}</div>' if article.chapter else ""
     title = f" — {esc(article.title)}" if article.title else ""
     return (
@@ -244,7 +250,7 @@ def toc_html(meta: DocumentMeta | None, units: Sequence[Provision]) -> str:
     """Table of contents: structural headings, and articles as clickable entries."""
     if meta is None:
         return '<div class="reader-empty">Choose a document to see its contents.</div>'
-    rows: list[str] = [f'<div class="toc-doc">{esc(meta.title)} {type_badge(meta.doc_type)}</div>']
+    rows: list[str] = [f'<div class="toc-doc">{esc(meta.title)} {type_badge(meta.doc_type, meta.uploaded)}</div>']
     for p in units:
         if p.kind in ("article", "preamble", "section", "heading"):
             name = p.label.split(", ", 1)[-1] if p.kind == "article" else (p.title or p.label)
@@ -261,8 +267,8 @@ def toc_html(meta: DocumentMeta | None, units: Sequence[Provision]) -> str:
 def doc_choices(documents: Mapping[str, DocumentMeta]) -> list[tuple[str, str]]:
     """(display, doc_id) pairs for dropdowns; Gradio escapes dropdown text itself."""
     items = sorted(documents.values(), key=lambda m: (_type_value(m.doc_type) != "treaty", m.cite_name.lower()))
-    return [(f"{m.cite_name} ({SOURCE_TYPES.get(_type_value(m.doc_type), 'Document').lower()})", m.id)
-            for m in items]
+    return [(f"{m.cite_name} ({SOURCE_TYPES.get(_type_value(m.doc_type), 'Document').lower()}"
+             f"{', uploaded' if m.uploaded else ''})", m.id) for m in items]
 
 
 # -- start screen ------------------------------------------------------------------------
@@ -304,7 +310,8 @@ def markdown_export(answer: Answer) -> str:
         lines += ["## Sources", ""]
         for c in answer.citations:
             key = f"[{c.key}] " if c.key else ""
-            lines.append(f"- {key}**{c.label}** — {c.doc_title} ({_type_value(c.source_type)}; `{c.provision_id}`)")
+            lines.append(f"- {key}**{c.label}** — {c.doc_title} ({_type_value(c.source_type)}"
+                         f"{', uploaded' if is_upload(c.doc_id) else ''}; `{c.provision_id}`)")
             for t in c.text.strip().splitlines():
                 if t.strip():
                     lines.append(f"  > {t.strip()}")
