@@ -38,7 +38,7 @@ ALIASES: dict[str, list[str]] = {
     "knowmad-2024-08-commentary": ["knowmad", "knowmad institut", "knowmad institute"],
 }
 
-_NUM = r"\d{1,3}"
+_NUM = r"\d{1,5}(?!\d)"  # whole numbers: "Article 4000" is Article 4000, never 400
 _REF = re.compile(
     r"\b(?:articles?|arts?\.?)\s*(?P<art>" + _NUM + r")"
     r"(?P<rest>(?:\s*\(\s*[0-9a-z]{1,4}\s*\))*"  # (2)(a)(ii)

@@ -151,7 +151,7 @@ class Retriever:
                 passages.append(p)
                 seen.add(p.chunk.id)
         if cfg.cross_references:
-            passages += self._cross_references(passages, seen)
+            passages += self._cross_references(passages, seen, filters)
         return passages
 
     def search(self, query: Query, filters: Filters, k: int) -> list[Passage]:
@@ -341,7 +341,10 @@ class Retriever:
             missing = f"{name}, Article {ref.article} has no {parts}; showing the whole article."
         return base, missing
 
-    def _cross_references(self, passages: list[Passage], seen: set[str]) -> list[Passage]:
+    def _cross_references(self, passages: list[Passage], seen: set[str], filters: Filters) -> list[Passage]:
+        """Provisions the top passages refer to, inside the same scope (never another user's upload)."""
+        allowed = (self.index.chunk_ids_where(filters.doc_ids, filters.doc_types, filters.languages)
+                   if (filters.doc_ids or filters.doc_types or filters.languages) else None)
         extra: list[Passage] = []
         for p in passages[:3]:
             prov = self.index.provision(p.chunk.provision_id)
@@ -354,7 +357,7 @@ class Retriever:
                     refs += child.refs
             for ref in list(dict.fromkeys(refs))[:2]:
                 for c in self.index.chunks_of_provision(ref)[:1]:
-                    if c.id not in seen:
+                    if c.id not in seen and (allowed is None or c.id in allowed):
                         seen.add(c.id)
                         extra.append(Passage(chunk=c, score=0.0, reason="cross_reference"))
         return extra[:3]

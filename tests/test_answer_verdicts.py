@@ -94,3 +94,17 @@ def test_a_standalone_question_after_another_treaty_is_not_a_follow_up(qa):
     assert passages[0].chunk.provision_id.startswith("untoc/art_2"), [p.chunk.provision_id for p in passages[:3]]
     follow, _ = qa.retrieve("and does the CRC say the same?", [Turn.from_answer(first)])
     assert follow.follow_up and follow.doc_scope == ["crc"]
+
+
+def test_a_concept_in_most_of_a_treaty_does_not_decide_its_articles(qa):
+    """'children' is in most CRC provisions: Article 34 (sexual exploitation) does not cover the
+    sale of children, which Article 35 does."""
+    answer = qa.ask("Does Article 34 of the CRC cover the sale of children?")
+    assert answer.verdict.kind == "no", answer.answer
+    assert "CRC, Art. 35" in answer.verdict.instead
+
+
+def test_a_missing_article_is_named_as_asked(qa):
+    answer = qa.ask("What does CRC Article 4000 say?")
+    assert any("Article 4000" in n for n in answer.notices), answer.notices
+    assert not answer.citations

@@ -89,6 +89,8 @@ class ExtractiveAnswerer:
         self.search = search  # topic search over all documents, for "is it addressed elsewhere?"
         self._df: dict[str, int] = {}
         self._df_for: object = None
+        self._pervasive_memo: dict[tuple, bool] = {}
+        self._pervasive_for: object = None
 
     # -- candidates ------------------------------------------------------------------
     def sentences(self, passages: list[Passage], limit: int = 8) -> list[Sentence]:
@@ -211,6 +213,10 @@ class ExtractiveAnswerer:
         named = self.sentences(inside, limit=len(inside))
         if not named:
             return None
+        # A concept in most of the treaty's provisions ("children" in the CRC) cannot tell its
+        # articles apart: judge by the others when there are others.
+        doc_id = inside[0].chunk.doc_id
+        concepts = [c for c in concepts if not self._pervasive(doc_id, c)] or concepts
         label = self._label(inside[0])
         paragraphs: dict[str, Paragraph] = {}
         by_text: dict[str, Sentence] = {}
@@ -355,6 +361,18 @@ class ExtractiveAnswerer:
         """A word in over a quarter of all chunks frames a question; it cannot decide one."""
         df = self._document_frequency()
         return df.get(stem, 0) > 0.25 * max(1, len(self.index.chunks))
+
+    def _pervasive(self, doc_id: str, concept: Concept) -> bool:
+        """Does the concept occur in over 40% of the document's chunks?"""
+        chunks = self.index.chunks
+        key = (doc_id, concept.alternatives)
+        if self._pervasive_for is not chunks:
+            self._pervasive_memo, self._pervasive_for = {}, chunks
+        if key not in self._pervasive_memo:
+            ids = self.index.chunk_ids_where([doc_id])
+            hits = sum(1 for cid in ids if cid in chunks and carried([concept], chunks[cid].text))
+            self._pervasive_memo[key] = bool(ids) and hits > 0.4 * len(ids)
+        return self._pervasive_memo[key]
 
     def _document_frequency(self) -> dict[str, int]:
         chunks = self.index.chunks
