@@ -8,12 +8,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from .answer.extractive import ExtractiveAnswerer
 from .index.ingest import IngestReport, ProgressFn
 from .index.service import Index
 from .model import Answer, Filters, Passage, Provision, Turn
+from .references import QuestionRefs
 from .retrieve import Retriever
 from .settings import Settings
 
@@ -89,9 +91,9 @@ class TreatyQA:
         t0 = time.perf_counter()
         query = self.retriever.resolve(question, conversation)
         timings["resolve"] = time.perf_counter() - t0
-        passages = self.retriever.run(query, filters, timings=timings)
+        found = self.retriever.run(query, filters, timings=timings)
         timings["retrieve"] = time.perf_counter() - t0
-        return query, passages
+        return found.apply(query), found.passages
 
     def ask(self, question: str, conversation: list[Turn] | None = None, filters: Filters | None = None,
             mode: str | None = None) -> Answer:
@@ -168,7 +170,7 @@ class TreatyQA:
 
     def _topic_search(self, topic: str, doc_id: str | None) -> list[Passage]:
         query = self.retriever.resolve(topic)
-        query.refs.references = []
+        query = replace(query, refs=QuestionRefs(documents=query.refs.documents))  # a topic, not a lookup
         visible = getattr(self._visible, "doc_ids", None)
         scope = Filters(doc_ids=[doc_id]) if doc_id else Filters(doc_ids=visible or [])
         if visible is not None and doc_id and doc_id not in visible:

@@ -8,25 +8,19 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from .answer.concepts import carried, key_concepts
 from .expansion import expand
+from .query import Query, QuestionReader
 from .index.lexical import tokenize
 from .index.service import Index
 from .model import Chunk, Filters, Passage, Turn
-from .references import QuestionRefs, Reference, find_unindexed, parse_references, strip_documents
+from .references import QuestionRefs, Reference, strip_documents
 from .settings import Settings
-
-# A follow-up opens with a connector ("and what about witnesses?") or leans on the conversation
-# through anaphora ("which articles apply to it?") without a subject of its own.
-_CONNECTOR = re.compile(r"^\s*(?:and|but|also|what about|how about|same|then|so|or)\b", re.I)
-_ANAPHORA = re.compile(r"\b(?:the same|it|its|this|that|these|those|they|there|them|which one|the former|the latter)\b",
-                       re.I)
-
 
 _DEFINITIONAL = re.compile(
     r"\b(?:what (?:is|are|does|counts)|wh?at|define[sd]?|definitions?|meaning|means?|counts? as|understood)\b", re.I)
@@ -37,100 +31,57 @@ _QUESTION_WORDS = frozenset(
     "tell me about regard how who when where which whi".split())
 
 
-@dataclass
-class Query:
-    question: str
-    search_text: str  # after follow-up resolution
-    expansion: str
-    refs: QuestionRefs
-    doc_scope: list[str] = field(default_factory=list)  # documents named or carried over
-    assumed_document: str | None = None
+@dataclass(frozen=True)
+class Retrieval:
+    """What searching found for a Query, and what it learnt on the way (a document assumed for
+    "Article 14", a provision that does not exist); the Query itself is never changed."""
+
+    passages: list[Passage]
     notices: list[str] = field(default_factory=list)
-    follow_up: bool = False
-    unindexed: list[str] = field(default_factory=list)  # named documents that are not indexed
-    unresolved: list[str] = field(default_factory=list)  # named provisions that do not exist
+    assumed_document: str | None = None
+    unresolved: list[str] = field(default_factory=list)
+
+    def apply(self, query: Query) -> Query:
+        """The query as retrieval resolved it (notices and the assumed document added)."""
+        return replace(query, notices=query.notices + self.notices,
+                       assumed_document=query.assumed_document or self.assumed_document,
+                       unresolved=query.unresolved + self.unresolved)
+
+
+@dataclass
+class _Found:
+    """Lookup outcomes collected during one run."""
+
+    notices: list[str] = field(default_factory=list)
+    assumed_document: str | None = None
+    unresolved: list[str] = field(default_factory=list)
 
 
 class Retriever:
     def __init__(self, index: Index, settings: Settings):
         self.index = index
         self.settings = settings
-        self._word_df: dict[str, int] = {}
-        self._df_for: object = None
+        self.reader = QuestionReader(index, settings)
         self._by_term: dict[str, list[str]] = {}
         self._longest = 0
         self._terms_for: object = None
 
-    def _in_texts(self, word: str) -> int:
-        """In how many chunks the texts use a word (lower case): what makes a word lay or formal."""
-        chunks = self.index.chunks
-        if self._df_for is not chunks:
-            df: dict[str, int] = {}
-            for c in chunks.values():
-                for w in set(re.findall(r"[a-z]+", c.text.lower())):
-                    df[w] = df.get(w, 0) + 1
-            self._word_df, self._df_for = df, chunks
-        return self._word_df.get(word, 0)
-
-    # -- resolution ------------------------------------------------------------------
     def resolve(self, question: str, history: list[Turn] | None = None) -> Query:
-        metas = self.index.documents
-        refs = parse_references(question, metas)
-        prev = history[-1] if history else None
-        follow = bool(prev) and self._is_follow_up(question, refs)
-        search_text = question
-        scope = refs.doc_ids
-        if prev is not None and refs.references and not scope and len(prev.doc_scope) == 1:
-            scope = list(prev.doc_scope)  # "and its Article 14?": the conversation's document
-        if follow and prev is not None:
-            topic = strip_documents(prev.search_text or prev.question, prev.doc_scope, metas)
-            search_text = f"{question} {topic}"
-            if not scope:
-                scope = list(prev.doc_scope)
-            if refs.paragraph_only and prev.answer and prev.answer.citations:
-                # "what does paragraph 2 say?" -> that paragraph of the article just discussed
-                c = prev.answer.citations[0]
-                if c.article:
-                    refs.references.append(Reference(article=c.article, paragraph=refs.paragraph_only,
-                                                     doc_id=c.doc_id))
-            elif not refs.references and prev.answer and re.search(r"\bthis article\b", question, re.I):
-                c = prev.answer.citations[0] if prev.answer.citations else None
-                if c and c.article:
-                    refs.references.append(Reference(article=c.article, doc_id=c.doc_id))
-        query = Query(question=question, search_text=search_text,
-                      expansion=expand(search_text, self._in_texts) if self.settings.retrieval.expand_queries else "",
-                      refs=refs, doc_scope=scope, follow_up=follow)
-        if not refs.doc_ids:
-            query.unindexed = find_unindexed(question, metas)
-            for doc_id in query.unindexed:
-                query.notices.append(
-                    f"The question names a document that is not in the index ({doc_id}); "
-                    "add it with `rag corpus download` and `rag ingest`, or upload it.")
-        return query
-
-    def _is_follow_up(self, question: str, refs: QuestionRefs) -> bool:
-        """Decided from the question itself: does it stand on its own? A question with a subject
-        of its own ("What is an organized criminal group?") does, however short."""
-        if refs.references:
-            return False
-        if refs.paragraph_only is not None or _CONNECTOR.match(question):
-            return True
-        own = key_concepts(strip_documents(question, [], self.index.documents))
-        return not own or (bool(_ANAPHORA.search(question)) and len(own) < 2)
+        """The question as understood (rag/query.py); searching never changes it."""
+        return self.reader.read(question, history)
 
     # -- retrieval -------------------------------------------------------------------
     def run(self, query: Query, filters: Filters | None = None, top_k: int | None = None,
-            timings: dict[str, float] | None = None) -> list[Passage]:
+            timings: dict[str, float] | None = None) -> Retrieval:
         cfg = self.settings.retrieval
         top_k = top_k or cfg.top_k
         filters = filters or Filters()
         timings = timings if timings is not None else {}
         t0 = time.perf_counter()
         passages: list[Passage] = []
-        if query.unindexed:
-            query.refs.references = []  # "Article 40 of <missing document>" must not hit another treaty
+        found = _Found()
         if cfg.explicit_references and query.refs.references:
-            passages += self._lookup(query, filters)
+            passages += self._lookup(query, filters, found)
         timings["lookup"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         scope = [d for d in query.doc_scope if not filters.doc_ids or d in filters.doc_ids]
@@ -138,13 +89,13 @@ class Retriever:
         if len(scope) >= 2:  # comparisons: every named document gets its share
             per_doc = [self.search(query, effective.model_copy(update={"doc_ids": [d]}),
                                    max(2, top_k // len(scope) + 1)) for d in scope]
-            found = _interleave(per_doc)
+            hits = _interleave(per_doc)
         else:
-            found = self.search(query, effective, top_k)
+            hits = self.search(query, effective, top_k)
         timings["search"] = time.perf_counter() - t1
         seen = {p.chunk.id for p in passages}
         total = max(top_k, len(passages) + 2)  # named provisions first, then the best of the rest
-        for p in found:
+        for p in hits:
             if len(passages) >= total:
                 break
             if p.chunk.id not in seen:
@@ -152,7 +103,7 @@ class Retriever:
                 seen.add(p.chunk.id)
         if cfg.cross_references:
             passages += self._cross_references(passages, seen, filters)
-        return passages
+        return Retrieval(passages, found.notices, found.assumed_document, found.unresolved)
 
     def search(self, query: Query, filters: Filters, k: int) -> list[Passage]:
         """Hybrid (or dense / lexical only, per settings) search, fused by reciprocal rank."""
@@ -170,7 +121,7 @@ class Retriever:
         lexical: list[tuple[str, float]] = []
         for text in texts:
             text = self.index.lexical.correct(text, self.index.english_words)  # typos: "serius crime" -> "serious crime"
-            expansion = expand(text, self._in_texts) if cfg.expand_queries else ""
+            expansion = expand(text, self.reader.frequency) if cfg.expand_queries else ""
             if cfg.strategy in ("hybrid", "dense"):
                 d = self.index.dense_search(f"{text} ({expansion})" if expansion else text, n, _where(filters))
                 lists.append((cfg.dense_weight, d))
@@ -224,24 +175,24 @@ class Retriever:
                         out += [(cid, 1.0) for cid in self._by_term[term] if allowed is None or cid in allowed]
         return list(dict.fromkeys(out))
 
-    def _lookup(self, query: Query, filters: Filters) -> list[Passage]:
+    def _lookup(self, query: Query, filters: Filters, found: _Found) -> list[Passage]:
         out: list[Passage] = []
         for ref in query.refs.references:
-            doc_id, note = self._document_for(ref, query, filters)
+            doc_id, note = self._document_for(ref, query, filters, found)
             if note:
-                query.notices.append(note)
+                found.notices.append(note)
             if doc_id is None:
                 continue
-            if query.assumed_document is None:
-                query.assumed_document = doc_id
+            if found.assumed_document is None:
+                found.assumed_document = doc_id
             pid, missing = self._provision_id(doc_id, ref)
             if missing:
-                query.notices.append(missing)
+                found.notices.append(missing)
             if pid is None:
                 continue
-            found = [Passage(chunk=c, score=1.0, reason="reference", target=pid)
-                     for c in self.index.chunks_of_provision(pid)]
-            out += self._order_by_topic(query, ref, doc_id, found)
+            chunks = [Passage(chunk=c, score=1.0, reason="reference", target=pid)
+                      for c in self.index.chunks_of_provision(pid)]
+            out += self._order_by_topic(query, ref, doc_id, chunks)
         return out
 
     def _order_by_topic(self, query: Query, ref: Reference, doc_id: str, found: list[Passage]) -> list[Passage]:
@@ -255,12 +206,13 @@ class Retriever:
         terms = [t for t in tokenize(rest) if t not in _QUESTION_WORDS]
         if len(terms) < 2:
             return found
-        topic = Query(question=rest, search_text=rest, expansion=expand(rest, self._in_texts), refs=QuestionRefs())
+        topic = Query(question=rest, search_text=rest, expansion=expand(rest, self.reader.frequency), refs=QuestionRefs())
         ranked = self.search(topic, Filters(doc_ids=[doc_id]), 60)
         pos = {p.chunk.id: i for i, p in enumerate(ranked)}
         return sorted(found, key=lambda p: pos.get(p.chunk.id, len(pos)))
 
-    def _document_for(self, ref: Reference, query: Query, filters: Filters) -> tuple[str | None, str | None]:
+    def _document_for(self, ref: Reference, query: Query, filters: Filters,
+                      found: _Found) -> tuple[str | None, str | None]:
         metas = self.index.documents
 
         def in_scope(d: str) -> bool:
@@ -274,13 +226,13 @@ class Retriever:
             name = metas[ref.doc_id].cite_name if ref.doc_id in metas else ref.doc_id
             if ref.doc_id in metas and not in_scope(ref.doc_id):
                 return None, f"{name} is outside the chosen search scope; widen the scope to look it up."
-            query.unresolved.append(ref.describe())
+            found.unresolved.append(ref.describe())
             return None, f"{name} has no Article {ref.article} in the index."
         candidates = [d for d in query.doc_scope if d in has]
         if candidates:
             return candidates[0], None
         if not has:
-            query.unresolved.append(ref.describe())
+            found.unresolved.append(ref.describe())
             return None, f"No document in scope has an Article {ref.article}."
         if len(has) == 1:
             return has[0], None
@@ -397,7 +349,7 @@ class TreatyRetriever(BaseRetriever):
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         q = self._retriever.resolve(query_bundle.query_str)
         return [NodeWithScore(node=_node(p.chunk, p.reason), score=p.score)
-                for p in self._retriever.run(q, self._filters, self._top_k)]
+                for p in self._retriever.run(q, self._filters, self._top_k).passages]
 
 
 def _node(chunk: Chunk, reason: str) -> TextNode:

@@ -182,14 +182,14 @@ def test_a_new_question_is_not_a_follow_up(qa):
 def test_presets_change_the_strategy(qa):
     for preset in ("dense", "lexical", "hybrid", "no-expansion"):
         retriever = Retriever(qa.index, qa.settings.preset(preset))
-        passages = retriever.run(retriever.resolve("illegal interception of computer data"))
+        passages = retriever.run(retriever.resolve("illegal interception of computer data")).passages
         assert any(pid.startswith("budapest-convention/art_3") for pid in top_ids(passages, 3)), preset
         if preset == "dense":
             assert all(p.lexical is None for p in passages if p.reason == "search")
         if preset == "lexical":
             assert all(p.dense is None for p in passages if p.reason == "search")
     plain = Retriever(qa.index, qa.settings.preset("no-references"))
-    passages = plain.run(plain.resolve("What does Article 25(2) of UNTOC say?"))
+    passages = plain.run(plain.resolve("What does Article 25(2) of UNTOC say?")).passages
     assert passages and all(p.reason not in ("reference", "cross_reference") for p in passages)
 
 
