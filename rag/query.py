@@ -59,11 +59,13 @@ class QuestionReader:
         return self._word_df.get(word, 0)
 
     # -- resolution ------------------------------------------------------------------
-    def read(self, question: str, history: list[Turn] | None = None) -> Query:
+    def read(self, question: str, history: list[Turn] | None = None, follow_up: bool | None = None) -> Query:
+        """`follow_up` overrides the reader's own decision (the retriever's evidence, see
+        Retriever.resolve)."""
         metas = self.index.documents
         refs = parse_references(question, metas)
         prev = history[-1] if history else None
-        follow = bool(prev) and self._is_follow_up(question, refs)
+        follow = prev is not None and (self._is_follow_up(question, refs) if follow_up is None else follow_up)
         search_text = question
         scope = refs.doc_ids
         if prev is not None and refs.references and not scope and len(prev.doc_scope) == 1:
@@ -93,12 +95,16 @@ class QuestionReader:
                      doc_scope=scope, follow_up=follow, unindexed=unindexed, notices=notices)
 
     def _is_follow_up(self, question: str, refs: QuestionRefs) -> bool:
-        """Decided from the question itself: does it stand on its own? A question with a subject
-        of its own ("What is an organized criminal group?") does, however short."""
+        """From the question itself: it follows up when it opens with a connector, names only a
+        paragraph, or leans on anaphora without a subject of its own. A question with a subject
+        of its own ("What is an organized criminal group?") stands alone, however short;
+        Retriever.resolve may still find that the conversation's documents carry it better."""
         if refs.references:
             return False
         if refs.paragraph_only is not None or _CONNECTOR.match(question):
             return True
-        own = key_concepts(strip_documents(question, [], self.index.documents))
+        own = self.own_concepts(question)
         return not own or (bool(_ANAPHORA.search(question)) and len(own) < 2)
 
+    def own_concepts(self, question: str):
+        return key_concepts(strip_documents(question, [], self.index.documents))

@@ -67,8 +67,28 @@ class Retriever:
         self._terms_for: object = None
 
     def resolve(self, question: str, history: list[Turn] | None = None) -> Query:
-        """The question as understood (rag/query.py); searching never changes it."""
-        return self.reader.read(question, history)
+        """The question as understood (rag/query.py); searching never changes it.
+
+        A question with a subject of its own that names no document may still be about the
+        conversation's documents ("can an attempt be punished?" after a Lanzarote turn): it is
+        read as a follow-up when the best passage there carries as many of its key concepts as
+        the best passage anywhere ("What is an organized criminal group?" after a Budapest turn
+        does not: UNTOC carries it, the Budapest Convention does not)."""
+        query = self.reader.read(question, history)
+        prev = history[-1] if history else None
+        if prev is None or query.follow_up or query.refs.doc_ids or query.refs.references or not prev.doc_scope:
+            return query
+        own = self.reader.own_concepts(question)
+        if not own:
+            return query
+
+        def best(passages: list[Passage]) -> int:
+            return max((len(carried(own, p.chunk.embed_text)) for p in passages), default=0)
+
+        here = best(self.search(query, Filters(doc_ids=list(prev.doc_scope)), 5))
+        if here and here >= best(self.search(query, Filters(), 5)):
+            return self.reader.read(question, history, follow_up=True)
+        return query
 
     # -- retrieval -------------------------------------------------------------------
     def run(self, query: Query, filters: Filters | None = None, top_k: int | None = None,
@@ -165,7 +185,7 @@ class Retriever:
             self._by_term = {t.strip("*"): ids for t, ids in definitions.items() if t.strip("*")}
             self._longest = max((len(t.split()) for t in self._by_term), default=0)
             self._terms_for = definitions
-        words = re.findall(r"[\w'’-]+", text.lower())
+        words = re.findall(r"\w+(?:-\w+)*", text.lower())  # quotes dropped: "'child'" is child
         out: list[tuple[str, float]] = []
         for i in range(len(words)):  # every word n-gram, singular or plural: O(question), not O(terms)
             for n in range(1, min(self._longest, len(words) - i) + 1):
