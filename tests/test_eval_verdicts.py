@@ -168,3 +168,12 @@ def test_a_lead_line_that_only_names_the_quoted_provision_is_no_claim():
     cit = Citation(provision_id="p", doc_id="untoc", label="UNTOC, Art. 25(2)", text="Text.")
     assert lead_claim(Answer(question="q", answer="In UNTOC, Art. 25(2):\n- Text. [UNTOC, Art. 25(2)]",
                              citations=[cit])) is None
+    cit2 = Citation(provision_id="b", doc_id="budapest-convention", label="Budapest Convention, Art. 1(d)", text="T.")
+    assert lead_claim(Answer(question="q", answer="In Budapest Convention, Art. 1(d):\n- T. [Budapest Convention, Art. 1(d)]",
+                             citations=[cit2])) is None
+    assert lead_claim(Answer(question="q", answer="The texts address this in UNTOC, Art. 25(2) and "
+                             "Budapest Convention, Art. 1(d):\n- Text. [UNTOC, Art. 25(2)]",
+                             citations=[cit, cit2])) is None
+    claim = lead_claim(Answer(question="q", answer="Yes. UNTOC, Art. 25(2) addresses compensation of victims:\n"
+                              "- Text. [UNTOC, Art. 25(2)]", citations=[cit]))
+    assert claim is not None and "compensation" in claim.sentence

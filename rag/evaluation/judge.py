@@ -156,6 +156,9 @@ def answer_claims(answer: Answer) -> tuple[list[Claim], int]:
     return claims, uncited
 
 
+_CONNECTING = frozenset({"texts", "text", "address", "addresses", "compared", "this"})
+
+
 def lead_claim(answer: Answer) -> Claim | None:
     """The answer's first line when it carries no citation marker ("Yes. Art. 14 addresses
     rehabilitation:", "The texts address this in Art. 22(4) and Art. 15(1):"). It is what a
@@ -171,7 +174,9 @@ def lead_claim(answer: Answer) -> Claim | None:
     bare = _REFERENCE.sub(" ", body)
     for c in answer.citations:
         bare = bare.replace(c.label, " ").replace(c.doc_title or "\0", " ")
-    if len(key_words(bare)) < 2:
+        bare = bare.replace(c.label.split(", ")[0], " ")  # the document's citation name
+    # "The texts address this in ...:" / "Compared: ...:" only connect the quotes that follow.
+    if len([w for w in key_words(bare) if w not in _CONNECTING]) < 2:
         return None
     return Claim(body, [], list(answer.citations))
 
