@@ -144,6 +144,10 @@ class TreatyQA:
                 # The verdict is decided from the provisions' words, never taken from the model.
                 texts = self.extractive.run(question, passages, query.assumed_document, query.expansion,
                                             query.doc_scope, resolved=query.search_text)
+                said = answer.verdict.kind if answer.verdict is not None else None
+                if said is not None and (texts.verdict is None or said != texts.verdict.kind):
+                    answer.notices.append(f"The model's verdict ({said.replace('_', ' ')}) is not what the cited "
+                                          "provisions' own words carry; the verdict shown is the texts' own.")
                 answer.verdict = texts.verdict
                 if texts.verdict is not None and texts.verdict.kind == "not_addressed" and not answer.refused:
                     answer.notices.append("The texts' own check finds this not addressed: "

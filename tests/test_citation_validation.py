@@ -158,3 +158,28 @@ def test_stream_renderer_matches_whole_text_rendering_for_any_chunking() -> None
         out = "".join(pieces) + r.flush()
         assert out == expected, size
         assert not any("[P1]" in p for p in pieces)
+
+
+def test_the_models_verdict_line_is_taken_out_and_read():
+    from rag.answer.validate import take_verdict
+
+    kind, rest = take_verdict("Verdict: partly\nArticle 24 protects witnesses [P1].")
+    assert kind == "partly" and rest.strip() == "Article 24 protects witnesses [P1]."
+    assert take_verdict("**Verdict:** not addressed\nThe texts do not address this.")[0] == "not_addressed"
+    assert take_verdict("No verdict line here [P1].") == (None, "No verdict line here [P1].")
+
+
+def test_sentences_echoing_the_instructions_or_unsupported_are_withdrawn():
+    from rag.answer.prompt import SYSTEM_PROMPT
+    from rag.answer.validate import check_support, validate_answer
+
+    text = ("The passages only cite sentences with the passage key in square brackets such as [P1]. "
+            "Witnesses are protected from retaliation [P1]. The moon is made of cheese [P1].")
+    v = validate_answer(text, {"P1"})
+    assert v.ok
+    cited = {"P1": "Each State Party shall provide effective protection from potential retaliation for witnesses."}
+    check_support(v, cited, lambda s, c: "moon" not in s, SYSTEM_PROMPT)
+    kept = [c.sentence.text for c in v.sentences if c.keys]
+    assert kept == ["Witnesses are protected from retaliation [P1]."]
+    assert not v.ok  # one supported sentence of three: the extractive answer is shown instead
+    assert any("instructions" in n for n in v.notices) and any("do not support" in n for n in v.notices)

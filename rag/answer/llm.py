@@ -22,10 +22,11 @@ from rag.answer.validate import (
     Validation,
     render_sentence,
     check_support,
+    take_verdict,
     validate_answer,
     verified_text,
 )
-from rag.model import Answer, Citation, DocType, Passage
+from rag.model import Answer, Citation, DocType, Passage, Verdict
 from rag.settings import Settings
 
 Fallback = Callable[[str, list[Passage]], Answer]
@@ -292,6 +293,7 @@ class LLMAnswerer:
         llm_s: float,
     ) -> Answer:
         timings = self._timings(prompt_s, llm_s)
+        model_verdict, text = take_verdict(text)
         validation = validate_answer(text, set(prompt.keys), prompt.label_keys)
         if validation.ok and not validation.refused and self.supported is not None:
             check_support(validation, {pp.key: pp.text for pp in prompt.passages}, self.supported, prompt.system)
@@ -310,6 +312,7 @@ class LLMAnswerer:
         return Answer(
             question=question,
             answer=verified_text(text, validation, prompt.labels, prompt.label_keys),
+            verdict=Verdict(kind=model_verdict, reason="stated by the model") if model_verdict else None,
             citations=build_citations(validation, prompt),
             notices=notices,
             mode=self.mode,

@@ -319,15 +319,18 @@ def render_sentence(
 
 
 
-def _pairs(text: str) -> set[tuple[str, str]]:
-    words = re.findall(r"[a-z]+", text.lower())
-    return set(zip(words, words[1:]))
+def echoes(sentence: str, instructions: str, cited: str = "") -> bool:
+    """The sentence repeats the model's instructions rather than the passages: most of its
+    words (as stems) are the instructions' words, few are the cited passage's."""
+    from ..index.lexical import tokenize
 
-
-def echoes(sentence: str, instructions: str, share: float = 0.5) -> bool:
-    """The sentence repeats the instructions (a model echoing its prompt), not the passages."""
-    mine = _pairs(sentence)
-    return len(mine) >= 3 and len(mine & _pairs(instructions)) >= share * len(mine)
+    words = [w for w in tokenize(re.sub(r"\[[^\]]*\]", " ", sentence)) if not w.isdigit()]
+    if len(words) < 4:
+        return False
+    told, quoted = set(tokenize(instructions)), set(tokenize(cited))
+    in_told = sum(w in told for w in words) / len(words)
+    in_quoted = sum(w in quoted for w in words) / len(words)
+    return in_told >= 0.7 and in_quoted < 0.5
 
 
 def check_support(validation: Validation, cited_text: dict[str, str], supported, instructions: str) -> None:
@@ -338,10 +341,11 @@ def check_support(validation: Validation, cited_text: dict[str, str], supported,
     for c in validation.sentences:
         if c.refusal or not c.keys:
             continue
-        if echoes(c.sentence.text, instructions):
+        quoted = " ".join(cited_text.get(k, "") for k in c.keys)
+        if echoes(c.sentence.text, instructions, quoted):
             dropped_echo.append(c.sentence.text)
             c.keys = []
-        elif not supported(c.sentence.text, " ".join(cited_text.get(k, "") for k in c.keys)):
+        elif not supported(c.sentence.text, quoted):
             dropped_unsupported.append(c.sentence.text)
             c.keys = []
     claims = [c for c in validation.sentences if not c.refusal]
@@ -357,3 +361,14 @@ def check_support(validation: Validation, cited_text: dict[str, str], supported,
     if validation.ok and not validation.refused and (not kept or 2 * len(kept) < len(claims)):
         validation.ok = False
         validation.reason = (f"only {len(kept)} of {len(claims)} sentences are supported by the passages they cite")
+
+
+_VERDICT_LINE = re.compile(r"^\s*\**verdict\**\s*:\s*\**\s*(yes|partly|no|not[ _]addressed)\b[^\n]*\n?", re.I | re.M)
+
+
+def take_verdict(text: str) -> tuple[str | None, str]:
+    """The model's "Verdict: ..." line (yes / partly / no / not_addressed), and the text without it."""
+    m = _VERDICT_LINE.search(text)
+    if m is None:
+        return None, text
+    return m.group(1).lower().replace(" ", "_"), text[: m.start()] + text[m.end():]
