@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 _DEFINITION = re.compile(
     r"(?:[\u201c\"]|``)\s*([^\u201d\"\n]{2,60}?)\s*[\u201d\"]\s*(?:\([^)]{0,40}\)\s*)?,?\s*"
     r"(?:which includes[^,]{0,40},\s*)?(?:shall mean|means|shall include|includes|refers to|shall refer to)"
-    r"|^\(?[a-z]\)\s*([A-Z][a-z]+(?: [a-z]+){0,4}) means",
+    r"|^\(?[a-z]\)\s*([A-Z][a-z]+(?: [a-z]+){0,4}) means"
+    # "For the purposes of the present Convention, a child means every human being ..."
+    r"|\bpurposes of (?:the present|this) (?:Convention|Protocol|Covenant)s?,\s+(?:an?|the)\s+([a-z]+(?: [a-z]+){0,3})\s+means\b",
     re.M,
 )
 
@@ -42,7 +44,7 @@ def defined_terms(chunks: list[Chunk]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for c in chunks:
         for m in _DEFINITION.finditer(c.text):
-            term = (m.group(1) or m.group(2) or "").strip().lower()
+            term = (m.group(1) or m.group(2) or m.group(3) or "").strip().lower()
             if term and c.id not in out.setdefault(term, []):
                 out[term].append(c.id)
     return out
