@@ -38,7 +38,9 @@ def registry_ids(ix: Index, doc_id: str | None = None) -> list[str]:
 
 
 def assert_consistent(ix: Index) -> None:
-    """Chroma holds exactly the committed chunks: no stale, missing or duplicate ids."""
+    """Chroma holds exactly the committed chunks: no stale, missing or duplicate ids. (Another
+    process's commit reaches a reader within its version check interval: look now.)"""
+    ix.refresh(force=True)
     ids = chroma_ids(ix)
     assert len(ids) == len(set(ids))
     assert sorted(ids) == sorted(registry_ids(ix))

@@ -440,3 +440,20 @@ def test_real_llama_cpp_server_end_to_end(passages: list[Passage]) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_faithful_quotes_pass_the_support_check_with_their_markers(passages: list[Passage]) -> None:
+    """The judge reads the sentence without its [P1] marker (a '1' the passage lacks is no claim)."""
+    from rag.answer.prompt import SYSTEM_PROMPT, build_prompt
+    from rag.answer.validate import check_support, validate_answer
+    from rag.evaluation.judge import OfflineJudge
+    from rag.index.embedder import Embedder
+    from rag.settings import EmbeddingSettings
+
+    prompt = build_prompt(QUESTION, passages[:2], 3000)
+    reply = " ".join(f"{first_sentence(pp.text)} [{pp.key}]." for pp in prompt.passages)
+    v = validate_answer(reply, set(prompt.keys))
+    judge = OfflineJudge(Embedder(EmbeddingSettings()))
+    check_support(v, {pp.key: pp.text for pp in prompt.passages}, lambda s, c: judge.judge(s, c).supported,
+                  SYSTEM_PROMPT)
+    assert v.ok and all(c.keys for c in v.sentences), v.notices

@@ -26,9 +26,10 @@ def parse(text: str, doc_id: str = "t", short: str = "T") -> ParsedDocument:
 def readme_table(corpus_dir: Path) -> dict[str, str]:
     """id -> the README's "articles" column ("48", or "–" for documents without articles)."""
     out = {}
-    for line in (corpus_dir / "README.md").read_text(encoding="utf-8").splitlines():
+    readme = Path(__file__).resolve().parents[1] / "corpus" / "README.md"  # beside corpus/documents
+    for line in readme.read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 4 and re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", cells[0]) and cells[0] != "id":
+        if len(cells) >= 4 and re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", cells[0]) and cells[0] != "id":
             out[cells[0]] = cells[3]
     return out
 

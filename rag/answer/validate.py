@@ -345,7 +345,7 @@ def check_support(validation: Validation, cited_text: dict[str, str], supported,
         if echoes(c.sentence.text, instructions, quoted):
             dropped_echo.append(c.sentence.text)
             c.keys = []
-        elif not supported(c.sentence.text, quoted):
+        elif not supported(re.sub(r"\s*\[[^\[\]]*\]", "", c.sentence.text).strip(), quoted):  # markers aside
             dropped_unsupported.append(c.sentence.text)
             c.keys = []
     claims = [c for c in validation.sentences if not c.refusal]

@@ -123,7 +123,7 @@ def _write_checksums(corpus_dir: Path, data: dict[str, dict[str, Any]]) -> None:
 def write_sidecar(corpus_dir: Path, entry: ManifestEntry) -> Path:
     """Metadata the loaders cannot get from a PDF/HTML file itself; rewritten only when it differs."""
     path = sidecar_path(corpus_dir, entry.id)
-    meta = entry.document_meta().model_dump(mode="json", exclude={"path"})
+    meta = entry.document_meta().model_dump(mode="json", exclude={"path", "owner"})  # official: no owner
     text = json.dumps(meta, indent=2, ensure_ascii=False) + "\n"
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
         _atomic_write_text(path, text)

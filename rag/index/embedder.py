@@ -92,6 +92,7 @@ class Embedder:
             with _LOCK:
                 if key not in _CACHE:
                     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # no busy-waiting threads
                     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
                     from sentence_transformers import SentenceTransformer
 
