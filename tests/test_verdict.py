@@ -85,3 +85,29 @@ def test_carries_all():
     concepts = key_concepts("stored e-mails")
     assert carries_all(concepts, "search or similarly access stored computer data")
     assert not carries_all(concepts, "real-time collection of traffic data")
+
+
+@pytest.mark.parametrize("question, article, topic", [
+    ("Does Article 14 cover victim rehabilitation?", "14", "victim rehabilitation"),
+    ("Is victim compensation covered by Article 25 of UNTOC?", "25", "victim compensation"),
+    ("Are witnesses protected under Article 24 of UNTOC?", "24", "witnesses"),
+    ("Under Article 16 of UNTOC, can extradition be refused for fiscal offences?", "16",
+     "extradition be refused for fiscal offences"),
+    ("does crc article 19 protect children against neglect", "19", "children against neglect"),
+    ("Does the Budapest Convention's Article 6 criminalise the possession of passwords?", "6",
+     "the possession of passwords"),
+    ("Is Article 5 of the CRC about parents?", "5", "parents"),
+])
+def test_coverage_questions_are_recognised_in_their_usual_forms(question, article, topic):
+    from rag.answer.extractive import coverage_question
+
+    m = coverage_question(question)
+    assert m is not None and m.group("art") == article and m.group("topic").strip(" ?") == topic
+
+
+@pytest.mark.parametrize("question", ["What does Article 25(2) of UNTOC say?",
+                                      "Does the Budapest Convention protect journalists?"])
+def test_other_questions_are_not_coverage_questions(question):
+    from rag.answer.extractive import coverage_question
+
+    assert coverage_question(question) is None

@@ -30,6 +30,7 @@ all some about regarding concerning under within into onto upon there their them
 my our us you your i we he she his her one ones own thing things way ways kind kinds type types matter same similar
 similarly likewise equivalent former latter
 merely only just actually really specifically explicitly expressly directly simply even still
+criminalise criminalising criminalised criminalisation oblige obliges obliged obligation obligations
 measure measures necessary legislative appropriate other such each every law laws domestic right rights
 against between through across during without with from for to of in on at by as an a the and or but
 un

@@ -22,13 +22,38 @@ from .concepts import Concept, carried, display, key_concepts
 from .verdict import Paragraph, carries_all, judge_coverage
 
 NOT_ADDRESSED = "The texts do not address this question."
-_COVERAGE = re.compile(
-    r"^\s*(?:does|do|is|are|can|will|would|could)\b(?P<pre>.*?)\b(?:articles?|art\.?)\s*(?P<art>\d{1,3})\S*"
-    r"(?P<mid>.*?)\b(?:cover|covers|address|addresses|include|includes|deal with|deals with|apply to|applies to|"
-    r"mention|mentions|protect|protects|require|requires|provide for|provides for|say anything about|"
-    r"talk about|concern|regulate|oblige|allow|permit)\b(?P<topic>.+?)\??\s*$",
-    re.I,
-)
+# "Does Article X cover Y?" in the forms people use: the verb may be any that asks whether a
+# provision carries something, the question may be passive ("Is Y covered by Article X?") or
+# start from the provision ("Under Article X, can Y ...?").
+_VERBS = (r"cover|address|include|deal with|apply to|mention|protect|require|provide for|say anything about|"
+          r"talk about|concern|regulate|oblige|allow|permit|guarantee|grant|recogni[sz]e|prohibit|forbid|ban|"
+          r"criminali[sz]e|establish|extend to|encompass|contain|set out|impose|entitle|give|ensure|call for|"
+          r"refer to|speak to|touch on|envisage|make|treat|define|list|cover")
+_PARTICIPLES = (r"covered|addressed|included|mentioned|protected|required|prohibited|forbidden|banned|guaranteed|"
+                r"granted|recogni[sz]ed|criminali[sz]ed|regulated|dealt with|provided for|permitted|allowed|set out|"
+                r"referred to|established|envisaged|listed|defined|treated|made")
+_ARTICLE = r"\b(?:articles?|arts?\.?)\s*(?P<art>\d{1,5})"
+_COVERAGE_FORMS = [
+    re.compile(r"^\s*(?:does|do|is|are|can|will|would|could|must|shall|may)\b(?P<pre>.*?)" + _ARTICLE +
+               r"\S*(?P<mid>.*?)\b(?:" + _VERBS + r")(?:s|es|d)?\b(?P<topic>.+?)\??\s*$", re.I),
+    re.compile(r"^\s*(?:is|are|was|were)\s+(?P<topic>.+?)\s+(?:" + _PARTICIPLES + r")\s+(?:by|in|under|within)\s+"
+               r"(?:[^?]*?)" + _ARTICLE, re.I),
+    re.compile(r"^\s*(?:under|according to|in)\s+(?:[^,?]*?)" + _ARTICLE + r"[^,?]*,?\s*(?:is|are|can|could|must|"
+               r"do|does|may|shall|will|would)\s+(?P<topic>.+?)\??\s*$", re.I),
+    re.compile(r"^\s*(?:is|are)\s+(?:[^?]*?)" + _ARTICLE + r"\S*(?:[^?]*?)\s+(?:about|on|concerned with|relevant to)"
+               r"\s+(?P<topic>.+?)\??\s*$", re.I),
+]
+
+
+def coverage_question(question: str) -> re.Match | None:
+    """The article and topic of a "does provision X carry Y?" question, in any of its forms."""
+    for form in _COVERAGE_FORMS:
+        m = form.match(question)
+        if m and m.group("topic").strip(" ?."):
+            return m
+    return None
+
+
 # Questions about facts that treaty texts do not contain: who signed or ratified, and when.
 _OUTSIDE_FACTS = re.compile(
     r"\bhow many (?:states|countries|parties|nations|signator\w*)\b"
@@ -136,7 +161,7 @@ class ExtractiveAnswerer:
         sentences are scored against that, while the answer keeps the question as asked."""
         cfg = self.settings.answer
         support = [p for p in passages if p.reason != "cross_reference"]
-        cov = _COVERAGE.match(question)
+        cov = coverage_question(question)
         if cov and any(p.reason == "reference" for p in passages):
             judged = self._coverage(question, cov, passages, assumed_document)
             if judged is not None:
