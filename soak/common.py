@@ -3,6 +3,7 @@ and the index's own consistency figures read straight from its files."""
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
 import shutil
@@ -204,5 +205,5 @@ def percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
     xs = sorted(values)
-    k = max(0, min(len(xs) - 1, int(round(q / 100 * len(xs) + 0.5)) - 1))
+    k = max(0, min(len(xs) - 1, math.ceil(q / 100 * len(xs)) - 1))
     return xs[k]

@@ -41,7 +41,7 @@ def test_hostile_file_names_stay_in_the_upload_folder_and_out_of_messages(tmp_pa
             continue
         assert path.resolve().parent.parent == folder.resolve(), name
         stored.append(path)
-    assert set(refused) == {"report.md.exe", "notes"} or set(refused) >= {"report.md.exe", "notes"}
+    assert set(refused) >= {"report.md.exe", "notes"}
     assert "evil.PDF" in refused  # a .pdf name whose content is not a PDF
     assert len(stored) == len(names) - len(refused) and not any(tmp_path.glob("**/etc/*"))
     assert len({p.parent for p in stored}) == 1  # the same bytes are one stored folder
