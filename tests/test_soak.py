@@ -47,6 +47,24 @@ def test_hostile_file_names_stay_in_the_upload_folder_and_out_of_messages(tmp_pa
     assert len({p.parent for p in stored}) == 1  # the same bytes are one stored folder
 
 
+def test_a_pdf_content_stream_bomb_is_refused_before_parsing(tmp_path):
+    """A 1-page PDF whose content stream inflates from ~100 KB to 40 MB held ingestion for minutes
+    and grew the process past 3.7 GB (found by the soak); it is refused from its size alone."""
+    import time
+
+    from rag.corpus.errors import LoadError
+    from rag.corpus.loaders import load_document
+    from rag.settings import Settings
+
+    bomb = tmp_path / "bomb.pdf"
+    bomb.write_bytes(hostile._pdf_stream_bomb(40))
+    assert bomb.stat().st_size < 1024 * 1024
+    t0 = time.monotonic()
+    with pytest.raises(LoadError, match="over the limit of 20 MB"):
+        load_document(bomb, Settings(index_dir=tmp_path / "index", corpus_dir=tmp_path))
+    assert time.monotonic() - t0 < 10
+
+
 def test_latency_percentiles_are_nearest_rank():
     xs = [float(i) for i in range(1, 101)]
     assert percentile(xs, 50) == 50.0 and percentile(xs, 95) == 95.0 and percentile([], 50) is None
