@@ -64,7 +64,7 @@ def cli(index_dir: Path, *args: str, corpus_dir: Path | None = None, timeout: fl
 def _key(files: list[Path]) -> str:
     h = hashlib.sha256()
     for f in files:
-        h.update(str(f.resolve()).encode() + b"\0" + f.read_bytes())
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
     for pattern in INDEX_CODE:
         for p in sorted(REPO.glob(pattern)):
             h.update(p.read_bytes())
