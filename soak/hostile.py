@@ -122,17 +122,22 @@ def _pdf_stream_bomb(mb: int) -> bytes:
     return out.getvalue()
 
 
+def yaml_bomb_md() -> str:
+    """Markdown whose front matter title is a YAML alias tree of 9**8 leaves (1 KB on disk)."""
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(8):
+        prev, cur = chr(97 + i), chr(98 + i)
+        lines.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]")
+    return "---\n" + "\n".join(lines) + "\ntitle: *i\n---\n\n" + ARTICLES
+
+
 def cases(existing_id: str = "untoc", existing_title: str = "United Nations Convention against Transnational "
           "Organized Crime", treaty_text: str = "") -> list[Case]:
     """More than 30 kinds of hostile or broken uploads."""
     good_pdf = _pdf([ARTICLES])
     forged = (f"---\nid: {existing_id}\ntitle: \"{existing_title}\"\nshort_title: UNTOC\ndoc_type: treaty\n"
               f"owner: \"\"\n---\n\n{treaty_text or ARTICLES}")
-    yaml_bomb = ("---\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
-                 + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},"
-                           f"*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},"
-                           f"*{chr(97 + i)}]\n" for i in range(8))
-                 + "title: *i\n---\n\n" + ARTICLES)
+    yaml_bomb = yaml_bomb_md()
     return [
         Case("docx zip bomb (60 MB XML)", "bomb.docx", _docx_bomb(60)),
         Case("docx zip bomb by ratio (20 MB XML)", "ratio.docx", _docx_bomb(20)),

@@ -65,6 +65,23 @@ def test_a_pdf_content_stream_bomb_is_refused_before_parsing(tmp_path):
     assert time.monotonic() - t0 < 10
 
 
+def test_a_yaml_alias_bomb_in_front_matter_is_refused_at_once(tmp_path):
+    """Front matter `title: *i` over nine levels of aliases: str() of it ran for minutes and grew
+    the process past 3.7 GB (found by the soak); a field must be one value."""
+    import time
+
+    from rag.corpus.errors import LoadError
+    from rag.corpus.loaders import load_document
+    from rag.settings import Settings
+
+    bomb = tmp_path / "laughs.md"
+    bomb.write_text(hostile.yaml_bomb_md(), encoding="utf-8")
+    t0 = time.monotonic()
+    with pytest.raises(LoadError, match="'title' must be a single value"):
+        load_document(bomb, Settings(index_dir=tmp_path / "index", corpus_dir=tmp_path))
+    assert time.monotonic() - t0 < 5
+
+
 def test_latency_percentiles_are_nearest_rank():
     xs = [float(i) for i in range(1, 101)]
     assert percentile(xs, 50) == 50.0 and percentile(xs, 95) == 95.0 and percentile([], 50) is None

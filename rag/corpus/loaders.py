@@ -309,6 +309,11 @@ def _load_text(path: Path, sidecar: dict) -> Document:
             raise LoadError(path, f"invalid YAML front matter: {exc}") from exc
         if not isinstance(fm, dict):
             raise LoadError(path, "front matter must be a YAML mapping")
+        for key in set(DocumentMeta.model_fields) | {"doc_type", "url"}:
+            # One value each: a 1 KB list of YAML aliases (a "billion laughs") turned into text
+            # here grew the process by gigabytes and held the ingestion for minutes.
+            if isinstance(fm.get(key), (list, dict, set, tuple)):
+                raise LoadError(path, f"front matter field {key!r} must be a single value, not a list or mapping")
         fields.update(fm)
         text = text[m.end():]
     fields.update(sidecar)
