@@ -89,6 +89,17 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
     results: dict = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "args": {k: str(v) for k, v in vars(args).items()},
                      "errors": {}}
+    previous = args.out / "report.json"
+    if args.only and previous.is_file():  # a partial run keeps the other scenarios' last results
+        import json
+
+        old = json.loads(previous.read_text())
+        for name in SCENARIOS:
+            if name not in chosen and name in old:
+                results[name] = old[name]
+                results.setdefault("kept_from_earlier_runs", []).append(name)
+        if "concurrency" not in chosen and "upload_doc" in old:
+            results["upload_doc"] = old["upload_doc"]
     try:
         log("building (or copying the cached) index of the corpus…")
         pristine = work / "pristine" / "index"
