@@ -34,10 +34,15 @@ class Case:
 
 
 def _docx(xml: bytes, extra: dict[str, bytes] | None = None) -> bytes:
+    """A real Word file (python-docx's blank document) whose document.xml is `xml`."""
+    import docx
+
+    blank = io.BytesIO()
+    docx.Document().save(blank)
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", CONTENT_TYPES)
-        z.writestr("word/document.xml", xml)
+    with zipfile.ZipFile(io.BytesIO(blank.getvalue())) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            z.writestr(info.filename, xml if info.filename == "word/document.xml" else src.read(info.filename))
         for k, v in (extra or {}).items():
             z.writestr(k, v)
     return buf.getvalue()
@@ -308,6 +313,9 @@ def run(index_dir: Path, corpus_dir: Path, workdir: Path, only: list[str] | None
         row["impersonations"] = changed + [d for d, rec in new.items()
                                            if rec["meta"].doc_type == DocType.treaty or not rec["meta"].owner]
         row["new_documents"] = sorted(new)
+        # XXE, symlinks, iframes: no server file's content may reach the index
+        row["server_file_read"] = qa.index.registry.db.execute(
+            "SELECT count(*) FROM chunks WHERE data LIKE '%root:x:0:0%'").fetchone()[0] > 0
         row["duplicate"] = len(set(docs) - prev_ids) > 1  # one file, at most one new document
         if (Path("/tmp/soak-zip-slip.txt")).exists() or (Path("/tmp/soak-evil.md")).exists():
             row["escaped"] = True
@@ -321,6 +329,7 @@ def run(index_dir: Path, corpus_dir: Path, workdir: Path, only: list[str] | None
         "paths_leaked": sum(bool(r["leaks"]) for r in results),
         "escaped_paths": sum(bool(r.get("escaped")) for r in results),
         "duplicates": sum(bool(r.get("duplicate")) for r in results),
+        "server_files_read": sum(bool(r.get("server_file_read")) for r in results),
         "refused": sum(r["status"] in ("rejected", "failed") for r in results),
         "accepted": sum(r["status"] not in ("rejected", "failed", "") for r in results),
         "slowest_s": max((r["seconds"] for r in results), default=0),

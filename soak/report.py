@@ -124,7 +124,8 @@ def write(results: dict, out: Path) -> Path:
         md += ["## Hostile and broken uploads", "",
                f"{t['kinds']} kinds: crashes **{t['crashes']}**, partial documents **{t['partial_documents']}**, "
                f"impersonations **{t['impersonations']}**, paths leaked **{t['paths_leaked']}**, names escaping the "
-               f"upload folder **{t['escaped_paths']}**, duplicates {t['duplicates']}; refused {t['refused']}, "
+               f"upload folder **{t['escaped_paths']}**, server files read into the index **{t.get('server_files_read', 0)}**, "
+               f"duplicates {t['duplicates']}; refused {t['refused']}, "
                f"accepted {t['accepted']}; slowest {t['slowest_s']} s.", "",
                "| kind | status | s | message |", "|---|---|---|---|"]
         for r in host["cases"]:

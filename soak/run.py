@@ -55,7 +55,8 @@ def failures(results: dict) -> list[str]:
             out.append(f"kill -9: {k['partial_documents']} partial documents, {k['orphan_vectors']} orphan vectors")
     h = results.get("hostile", {}).get("totals")
     if h:
-        for key in ("crashes", "partial_documents", "impersonations", "paths_leaked", "escaped_paths", "duplicates"):
+        for key in ("crashes", "partial_documents", "impersonations", "paths_leaked", "escaped_paths", "duplicates",
+                    "server_files_read"):
             if h[key]:
                 out.append(f"hostile uploads: {h[key]} {key.replace('_', ' ')}")
         if h["kinds"] < 30:
