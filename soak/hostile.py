@@ -268,7 +268,8 @@ def run(index_dir: Path, corpus_dir: Path, workdir: Path, only: list[str] | None
         # The browser's name reaches the handler as the temp file's name (Gradio keeps it); a
         # name the file system cannot hold (a slash) is stored under its last part, as Gradio does.
         disk_name = case.name.replace("/", "_") or "_"
-        disk_name = disk_name[:200] if len(os.fsencode(disk_name)) > 250 else disk_name
+        if len(os.fsencode(disk_name)) > 250:  # over the file system's limit: keep the extension
+            disk_name = disk_name[:200] + Path(disk_name).suffix
         path = folder / disk_name
         path.write_bytes(case.data)
         row = {"kind": case.kind, "name": case.name.encode("utf-8", "backslashreplace").decode()[:80],
