@@ -78,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pages", type=int, default=200, help="pages of the large uploaded PDF")
     p.add_argument("--kills", type=int, default=5)
     p.add_argument("--kill-target", choices=["app", "ingest"], default="app")
+    p.add_argument("--damage-kinds", nargs="*", choices=damage.KINDS, metavar="KIND",
+                   help=f"damages to inflict (default all: {', '.join(damage.KINDS)})")
     p.add_argument("--only", nargs="*", choices=SCENARIOS, help="run only these scenarios")
     p.add_argument("--budget-s", type=float, default=1500, help="the concurrency scenario's deadline")
     p.add_argument("--out", type=Path, default=REPO / "artifacts" / "soak")
@@ -143,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         if "damage" in chosen:
             log("damage and repair")
             try:
-                results["damage"] = damage.run(pristine, work / "damage", CORPUS, log=log)
+                results["damage"] = damage.run(pristine, work / "damage", CORPUS, kinds=args.damage_kinds, log=log)
             except Exception as exc:  # noqa: BLE001
                 results["errors"]["damage"] = f"{type(exc).__name__}: {exc}"[:500]
     finally:
