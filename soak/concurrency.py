@@ -125,7 +125,7 @@ def run(url: str, sessions: int, questions: int, upload: Path | None, deadline_s
             result = client.predict([handle_file(str(upload))], api_name="/upload")
             shown = result[0] if isinstance(result, (list, tuple)) else str(result)
             upload_window["result"] = re.sub(r"<[^>]+>", " ", str(shown))[:400]
-            upload_window["ok"] = bool(re.search(r"\b(added|indexed|updated)\b", str(shown)))
+            upload_window["ok"] = bool(re.search(r"\b(ingested|added|indexed|updated|unchanged)\b", str(shown)))
         except Exception as exc:  # noqa: BLE001
             upload_window["result"] = f"{type(exc).__name__}: {exc}"[:300]
             upload_window["ok"] = False

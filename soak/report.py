@@ -32,7 +32,7 @@ def _fig_latency(conc: dict, out: Path) -> str | None:
     a.legend(fontsize=8)
     data = [[r["latency"] for r in recs if r.get("phase") == p and r["status"] == "ok"] for p in colors]
     labels = [p for p, d in zip(colors, data) if d]
-    b.boxplot([d for d in data if d], labels=labels, whis=(5, 95))
+    b.boxplot([d for d in data if d], tick_labels=labels, whis=(5, 95))
     b.set_title("p5–p95 by phase")
     fig.tight_layout()
     path = out / "latency.png"
