@@ -76,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sessions", type=int, default=20)
     p.add_argument("--questions", type=int, default=20)
     p.add_argument("--pages", type=int, default=200, help="pages of the large uploaded PDF")
-    p.add_argument("--kills", type=int, default=5)
+    p.add_argument("--kill-delays", type=float, nargs="*", default=[3, 10, 20, 35, 55],
+                   help="seconds after the upload starts at which each round's kill -9 lands (one round each)")
+    p.add_argument("--kill-pages", type=int, default=60, help="pages of each round's upload")
     p.add_argument("--kill-target", choices=["app", "ingest"], default="app")
     p.add_argument("--damage-kinds", nargs="*", choices=damage.KINDS, metavar="KIND",
                    help=f"damages to inflict (default all: {', '.join(damage.KINDS)})")
@@ -125,13 +127,12 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:  # noqa: BLE001
                 results["errors"]["concurrency"] = f"{type(exc).__name__}: {exc}"[:500]
         if "kill" in chosen:
-            log(f"kill -9 of {args.kill_target} × {args.kills}")
+            log(f"kill -9 of {args.kill_target} at {args.kill_delays} s into an upload")
             try:
                 idx = work / "kill" / "index"
                 shutil.copytree(pristine, idx)
-                delays = [round(2 + i * 14 / max(1, args.kills - 1), 1) for i in range(args.kills)]
                 fn = killing.kill_app_rounds if args.kill_target == "app" else killing.kill_ingest_rounds
-                results["kill"] = fn(work / "kill", idx, CORPUS, make_upload(min(args.pages, 120)), delays, log=log)
+                results["kill"] = fn(work / "kill", idx, CORPUS, make_upload(args.kill_pages), args.kill_delays, log=log)
             except Exception as exc:  # noqa: BLE001
                 results["errors"]["kill"] = f"{type(exc).__name__}: {exc}"[:500]
         if "hostile" in chosen:
