@@ -29,6 +29,33 @@ def wait_answering(url: str, timeout: float = 300) -> float:
         time.sleep(1)
 
 
+def chroma_vectors(index_dir: Path) -> int:
+    """Vectors in Chroma's SQLite file, read from outside the writing process (read-only)."""
+    import sqlite3
+
+    try:
+        db = sqlite3.connect(f"file:{Path(index_dir) / 'chroma' / 'chroma.sqlite3'}?mode=ro", uri=True, timeout=1)
+        try:
+            return db.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return -1
+
+
+def wait_for_vector_writes(index_dir: Path, baseline: int, proc, timeout: float = 600) -> bool:
+    """Block until Chroma holds more vectors than `baseline` (the ingestion is writing them,
+    before its registry commit) or the process ends; True when the writes were caught."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if proc.poll() is not None:
+            return False
+        if chroma_vectors(index_dir) > baseline:
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def _after_kill(index_dir: Path, corpus_dir: Path, before_docs: set[str]) -> dict:
     check = cli(index_dir, "index", "check", corpus_dir=corpus_dir, timeout=300)
     cons = consistency(index_dir)
@@ -81,11 +108,17 @@ def kill_ingest_rounds(root: Path, index_dir: Path, corpus_dir: Path, make_uploa
                                  str(doc)], cwd=REPO, env=env(RAG_CONFIG=str(root / "none.toml"),
                                                               RAG_CORPUS_DIR=str(corpus_dir)),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
+        if delay < 0:  # the moment the first new vectors reach Chroma, before the registry commit
+            baseline = chroma_vectors(index_dir)
+            caught = wait_for_vector_writes(index_dir, baseline, proc)
+        else:
+            time.sleep(delay)
+            caught = None
         finished = proc.poll() is not None
         proc.kill()
         proc.wait(timeout=30)
-        rec = {"round": i + 1, "target": "rag ingest", "delay_s": delay, "finished_before_kill": finished}
+        rec = {"round": i + 1, "target": "rag ingest", "delay_s": delay if delay >= 0 else "at vector write",
+               "finished_before_kill": finished, "caught_vector_write": caught}
         rec.update(_after_kill(index_dir, corpus_dir, before))
         log(f"  kill -9 rag ingest round {i + 1}: {rec}")
         rounds.append(rec)
