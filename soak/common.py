@@ -136,10 +136,11 @@ def consistency(index_dir: Path) -> dict:
             d = (meta or {}).get("doc_id", "?")
             vectors[d] = vectors.get(d, 0) + 1
     forget_chroma_clients()
-    partial = sorted(d for d in set(docs) | set(rows) | set(vectors)
-                     if not (docs.get(d) == rows.get(d, 0) == vectors.get(d, 0)))
+    # Partial: a committed document whose registry count, chunk rows and vectors differ (what
+    # users could see). Vectors of a document the registry does not hold are orphans (never searched).
+    partial = sorted(d for d in set(docs) | set(rows) if not (docs.get(d) == rows.get(d, 0) == vectors.get(d, 0)))
     return {"documents": len(docs), "chunks": sum(rows.values()), "vectors": len(stored),
-            "partial": partial, "orphans": len(stored - chunk_ids), "missing": len(chunk_ids - stored),
+            "partial": partial, "orphan_docs": sorted(set(vectors) - set(docs)), "orphans": len(stored - chunk_ids), "missing": len(chunk_ids - stored),
             "per_doc": {d: [docs.get(d), rows.get(d, 0), vectors.get(d, 0)] for d in sorted(docs)}}
 
 

@@ -61,7 +61,7 @@ def _after_kill(index_dir: Path, corpus_dir: Path, before_docs: set[str]) -> dic
     cons = consistency(index_dir)
     new = sorted(set(cons["per_doc"]) - before_docs)
     return {"check_rc": check.returncode, "check_out": (check.stdout + check.stderr).strip()[-400:],
-            "partial": cons["partial"], "orphans": cons["orphans"], "missing": cons["missing"],
+            "partial": cons["partial"], "orphans": cons["orphans"], "orphan_docs": cons["orphan_docs"], "missing": cons["missing"],
             "committed_new": new, "documents": cons["documents"]}
 
 
@@ -78,8 +78,13 @@ def kill_app_rounds(root: Path, index_dir: Path, corpus_dir: Path, make_upload, 
         try:
             rec["ready_s"] = round(wait_answering(app.url), 1)
             pdf = make_upload(root / f"upload-{i}.pdf", i)
+            baseline = chroma_vectors(index_dir)
             job = Client(app.url, verbose=False).submit([handle_file(str(pdf))], api_name="/upload")
-            time.sleep(delay)
+            if delay < 0:  # the moment the first new vectors reach Chroma, before the registry commit
+                rec["caught_vector_write"] = wait_for_vector_writes(index_dir, baseline, app.proc)
+                rec["delay_s"] = "at vector write"
+            else:
+                time.sleep(delay)
             rec["upload_finished_before_kill"] = job.done()
         finally:
             app.kill9()

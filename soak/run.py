@@ -76,8 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sessions", type=int, default=20)
     p.add_argument("--questions", type=int, default=20)
     p.add_argument("--pages", type=int, default=200, help="pages of the large uploaded PDF")
-    p.add_argument("--kill-delays", type=float, nargs="*", default=[3, 10, 20, 35, 55],
-                   help="seconds after the upload starts at which each round's kill -9 lands (one round each)")
+    p.add_argument("--kill-delays", type=float, nargs="*", default=[3, 10, 20, 35, -1],
+                   help="seconds after the upload starts at which each round's kill -9 lands (one round each); "
+                        "-1: the moment its first vectors reach Chroma, before the registry commit")
     p.add_argument("--kill-pages", type=int, default=60, help="pages of each round's upload")
     p.add_argument("--kill-target", choices=["app", "ingest"], default="app")
     p.add_argument("--damage-kinds", nargs="*", choices=damage.KINDS, metavar="KIND",
