@@ -113,10 +113,14 @@ def write(results: dict, out: Path) -> Path:
                f"{f['kills']} kills ({f['killed_mid_ingest']} mid-ingestion, {f['committed_before_kill']} after the "
                f"commit); `rag index check` clean {f['checks_clean']}/{f['checks_run']}; partial documents "
                f"**{f['partial_documents']}**; orphan vectors {f['orphan_vectors']}.", "",
-               "| round | target | kill after (s) | check exit | partial | committed |", "|---|---|---|---|---|---|"]
+               "| round | target | kill after (s) | check exit | partial | orphan vectors | committed |",
+               "|---|---|---|---|---|---|---|"]
         for r in kill["rounds"]:
             md.append(f"| {r['round']} | {r['target']} | {r['delay_s']} | {r['check_rc']} | {len(r['partial'])} | "
-                      f"{'yes' if r['committed_new'] else 'no'} |")
+                      f"{r['orphans']} | {'yes' if r['committed_new'] else 'no'} |")
+        fin = kill["final"]
+        md += ["", f"After the last kill: {'restart' if 'restart_s' in fin else 're-ingest'} → check exit "
+                   f"{fin['check_rc']}, partial {len(fin['partial'])}, orphans {fin['orphans']}."]
         md += ["", f"![kill]({_fig_kill(kill, out)})", ""]
     host = results.get("hostile")
     if host:
