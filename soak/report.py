@@ -87,6 +87,8 @@ def write(results: dict, out: Path) -> Path:
     (out / "report.json").write_text(json.dumps(results, indent=2, default=str, ensure_ascii=False))
     md = [f"# Soak report ({results.get('started', '')})", "",
           f"Verdict: **{'PASS' if results.get('ok') else 'FAIL'}** — wall time {results.get('wall_s')} s.", ""]
+    if results.get("merged_from"):
+        md += ["Merged from: " + "; ".join(results["merged_from"]), ""]
     if results.get("kept_from_earlier_runs"):
         md += [f"(Sections kept from earlier runs: {', '.join(results['kept_from_earlier_runs'])}.)", ""]
     for problem in results.get("failures", []):

@@ -71,7 +71,30 @@ def failures(results: dict) -> list[str]:
     return out
 
 
+def merge(reports: list[Path], out: Path) -> int:
+    """Combine the scenarios of several report.json files (later ones win) into one report."""
+    import json
+
+    results: dict = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "errors": {}, "merged_from": []}
+    for path in reports:
+        data = json.loads(Path(path).read_text())
+        results["merged_from"].append(f"{path} ({data.get('started')})")
+        for name in SCENARIOS + ["upload_doc"]:
+            if name in data and name not in data.get("kept_from_earlier_runs", []):
+                results[name] = data[name]
+        results["errors"].update(data.get("errors", {}))
+    results["wall_s"] = "(merged)"
+    results["failures"] = failures(results)
+    results["ok"] = not results["failures"]
+    log(f"report: {write(results, out)}")
+    return 0 if results["ok"] else 1
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None and sys.argv[1:2] == ["merge"]:
+        argv = sys.argv[1:]
+    if argv and argv[0] == "merge":  # python -m soak.run merge OUT REPORT.json...
+        return merge([Path(a) for a in argv[2:]], Path(argv[1]))
     p = argparse.ArgumentParser(prog="soak", description=__doc__)
     p.add_argument("--sessions", type=int, default=20)
     p.add_argument("--questions", type=int, default=20)
