@@ -80,7 +80,7 @@ def merge(reports: list[Path], out: Path) -> int:
         data = json.loads(Path(path).read_text())
         results["merged_from"].append(f"{path} ({data.get('started')})")
         for name in SCENARIOS + ["upload_doc"]:
-            if name in data and name not in data.get("kept_from_earlier_runs", []):
+            if name in data:
                 results[name] = data[name]
         results["errors"].update(data.get("errors", {}))
     results["wall_s"] = "(merged)"
