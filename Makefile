@@ -7,7 +7,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup app test test-fast eval chromium clean
+.PHONY: setup app test test-fast eval soak chromium clean
 
 $(BIN)/rag: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -34,6 +34,14 @@ test-fast: setup
 
 eval: setup
 	$(BIN)/rag eval --out eval/reports/latest
+
+# Reliability suite (soak/README.md): 20 sessions x 20 questions during a 200-page upload,
+# kill -9 x 5, 30+ hostile uploads, damaged indexes. Loopback only; bounded by SOAK_TIMEOUT.
+# Writes artifacts/soak/report.md (+ report.json, figures); exit 1 when a behaviour fails.
+SOAK_TIMEOUT ?= 3600
+SOAK_ARGS ?=
+soak: setup
+	timeout --kill-after=30 $(SOAK_TIMEOUT) $(BIN)/python -m soak.run --out artifacts/soak $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) data artifacts

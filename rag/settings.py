@@ -114,6 +114,8 @@ class LimitSettings(_Section):
     max_unzipped_mb: int = Field(50, description="DOCX: total uncompressed size of the ZIP members (MB)")
     max_zip_ratio: float = Field(100.0, description="DOCX: uncompressed / compressed size; more is a ZIP bomb")
     max_pdf_pages: int = Field(2000, description="PDF: pages")
+    max_pdf_content_mb: int = Field(20, description="PDF: total decompressed size of the pages' content streams "
+                                                    "(MB); a 100 KB page can inflate to gigabytes of drawing operators")
     max_text_chars: int = Field(5_000_000, description="extracted text of one document (characters)")
     max_provisions: int = Field(20_000, description="provisions (articles, paragraphs, points) of one document")
     max_chunks: int = Field(20_000, description="chunks (embedded units) of one document")

@@ -237,7 +237,8 @@ def load(path: Path, meta: DocumentMeta) -> Document:
     try:
         document = docx.Document(str(path))
     except Exception as exc:  # python-docx raises various errors on broken packages
-        raise LoadError(path, f"cannot open DOCX ({type(exc).__name__}: {exc}): save it again") from exc
+        raise LoadError(path, "cannot open the Word file (a damaged or incomplete .docx package): save it again",
+                        detail=f"{type(exc).__name__}: {exc}") from exc
     text = docx_to_text(document)
     if not text.strip():
         raise LoadError(path, "empty document: the Word file has no text")

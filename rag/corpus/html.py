@@ -185,7 +185,8 @@ def load(path: Path, meta: DocumentMeta) -> Document:
     except LoadError:
         raise
     except Exception as exc:  # parser failure on a broken file
-        raise LoadError(path, f"cannot parse HTML ({type(exc).__name__}: {exc})") from exc
+        raise LoadError(path, "cannot parse the HTML file (malformed or too deeply nested); save the page again",
+                        detail=f"{type(exc).__name__}: {exc}") from exc
     if not text.strip():
         raise LoadError(path, "empty document: the HTML page has no visible text")
     meta = improve_meta(meta, path, title=facts.get("title"), symbol=facts.get("symbol"),

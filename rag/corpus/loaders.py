@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import stat
@@ -13,6 +14,8 @@ import yaml
 from ..model import DocType, Document, DocumentMeta
 from ..settings import Settings
 from .errors import LoadError
+
+log = logging.getLogger("rag.corpus")
 
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 SUPPORTED = TEXT_SUFFIXES | {".pdf", ".html", ".htm", ".docx"}
@@ -244,11 +247,49 @@ def check_container(path: Path, suffix: str, settings: Settings) -> None:
         from pypdf import PdfReader
 
         try:
-            pages = len(PdfReader(str(path)).pages)
+            reader = PdfReader(str(path))
+            pages = len(reader.pages)
         except Exception as exc:  # noqa: BLE001 - pypdf raises many types on broken files
             raise LoadError(path, "could not read the PDF file; export it again") from exc
         if pages > limits.max_pdf_pages:
             raise LoadError(path, f"the PDF has {pages:,} pages, over the limit of {limits.max_pdf_pages:,}")
+        budget = limits.max_pdf_content_mb * 1024 * 1024
+        try:
+            content = _pdf_content_bytes(reader, budget)
+        except Exception as exc:  # noqa: BLE001 - a broken stream: the PDF loader reports it
+            log.info("PDF content size of %s not measured: %s", path, exc)
+            return
+        if content > budget:
+            raise LoadError(path, f"the PDF's pages expand to over {limits.max_pdf_content_mb} MB of drawing "
+                                  f"instructions, over the limit of {limits.max_pdf_content_mb} MB (a PDF bomb?)")
+
+
+def _pdf_content_bytes(reader, budget: int) -> int:
+    """Decompressed size of every page's content streams, inflating no more than `budget`+1
+    bytes in all (a bomb is measured without being expanded). Streams under filters other
+    than Flate count at their stored size."""
+    import zlib
+
+    from pypdf.generic import ArrayObject
+
+    total = 0
+    for page in reader.pages:
+        contents = page.get("/Contents")
+        if contents is None:
+            continue
+        contents = contents.get_object()
+        for ref in contents if isinstance(contents, ArrayObject) else [contents]:
+            stream = ref.get_object()
+            raw = getattr(stream, "_data", b"") or b""
+            filters = stream.get("/Filter")
+            filters = [filters] if not isinstance(filters, ArrayObject) else list(filters)
+            if filters == ["/FlateDecode"]:
+                total += len(zlib.decompressobj().decompress(raw, budget - total + 1))
+            else:
+                total += len(raw)
+            if total > budget:
+                return total
+    return total
 
 
 def _load_text(path: Path, sidecar: dict) -> Document:
@@ -268,6 +309,11 @@ def _load_text(path: Path, sidecar: dict) -> Document:
             raise LoadError(path, f"invalid YAML front matter: {exc}") from exc
         if not isinstance(fm, dict):
             raise LoadError(path, "front matter must be a YAML mapping")
+        for key in set(DocumentMeta.model_fields) | {"doc_type", "url"}:
+            # One value each: a 1 KB list of YAML aliases (a "billion laughs") turned into text
+            # here grew the process by gigabytes and held the ingestion for minutes.
+            if isinstance(fm.get(key), (list, dict, set, tuple)):
+                raise LoadError(path, f"front matter field {key!r} must be a single value, not a list or mapping")
         fields.update(fm)
         text = text[m.end():]
     fields.update(sidecar)

@@ -577,7 +577,8 @@ def pdf_to_text(path: Path) -> tuple[str, dict[str, str]]:
     except Exception as exc:  # pdfminer raises many types on damaged files
         if "password" in str(exc).lower() or type(exc).__name__ == "PDFPasswordIncorrect":
             raise LoadError(path, "encrypted PDF: remove the password and try again") from exc
-        raise LoadError(path, f"damaged PDF, cannot be read ({type(exc).__name__}: {exc}): download it again") from exc
+        raise LoadError(path, "damaged PDF, cannot be read: download it again",
+                        detail=f"{type(exc).__name__}: {exc}") from exc
 
     n_chars = sum(len(c) for c in page_chars)
     unmapped = sum(1 for chars in page_chars for c in chars if c["text"].startswith("(cid:"))

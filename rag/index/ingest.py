@@ -152,7 +152,7 @@ class Ingestor:
         try:
             doc = load_document(path, self.settings)
         except LoadError as exc:
-            res.status, res.error = "failed", exc.message
+            res.status, res.error, res.detail = "failed", exc.message, exc.detail
             return res
         except Exception as exc:  # noqa: BLE001 - never let one file abort the batch
             log.exception("loading %s failed", path)
@@ -197,7 +197,7 @@ class Ingestor:
         try:
             res.provisions, res.chunks, res.embedded = self.index_document(doc)
         except LoadError as exc:
-            res.status, res.error = "failed", exc.message
+            res.status, res.error, res.detail = "failed", exc.message, exc.detail
             return res
         except Exception as exc:  # noqa: BLE001
             log.exception("indexing %s failed", path)
