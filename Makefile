@@ -27,7 +27,7 @@ app: setup
 # Evaluation gate first (the product against eval/thresholds.toml; baselines are for `make eval`), then the tests.
 test: setup chromium
 	RAG_INDEX_DIR=$${RAG_INDEX_DIR:-$$(mktemp -d)/index} $(BIN)/rag eval --check --no-baselines --no-cold-start --out artifacts/eval
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not soak"
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not e2e and not slow"

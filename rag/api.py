@@ -54,6 +54,7 @@ class TreatyQA:
             try:
                 report = self.index.ensure_built(progress=track if (callable(progress) or not progress)
                                                  else _console_bar(track))
+                self.index.drop_orphans()  # what a killed ingestion wrote before its commit
             finally:
                 self.build_progress = None
             self._ready = True

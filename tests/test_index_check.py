@@ -199,3 +199,30 @@ def test_read_commands_name_a_missing_index(capsys, tmp_path):
     rc, _, err = run(capsys, settings, "index", "check")
     assert rc == 1 and f"No index at {tmp_path / 'nowhere'}" in err
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_orphans_of_a_killed_ingestion_are_dropped_on_open_unless_a_writer_is_running(settings_factory,
+                                                                                       copy_corpus):
+    """kill -9 between the Chroma write and the registry commit leaves vectors nobody committed;
+    the next start drops them (registry = Chroma again), but never while another process writes."""
+    import fcntl
+
+    from rag.api import TreatyQA
+
+    settings = settings_factory(corpus_dir=copy_corpus({"iccpr-op1.md": "iccpr-op1"}))
+    qa = TreatyQA(settings)
+    qa.ensure_index()
+    committed = qa.index.registry.chunks()
+    ghost = committed[0].model_copy(update={"id": "ghost/art_1#1", "doc_id": "ghost"})
+    qa.index.store.upsert([ghost], [qa.index.embedder.embed([ghost.embed_text])[0]])
+    assert "ghost/art_1#1" in qa.index.store.all_ids()
+
+    with open(settings.index_dir / "write.lock", "a+") as fh:  # another process is ingesting
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        assert TreatyQA(settings).index.drop_orphans() == 0
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    assert "ghost/art_1#1" in qa.index.store.all_ids()
+
+    restarted = TreatyQA(settings)
+    restarted.ensure_index()  # what the app and `rag ask` do on start
+    assert sorted(restarted.index.store.all_ids()) == sorted(c.id for c in committed)

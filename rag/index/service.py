@@ -6,6 +6,8 @@ lookups are refreshed whenever the registry's version changes (after an ingestio
 from __future__ import annotations
 
 import bisect
+import contextlib
+import fcntl
 import re
 import threading
 import time
@@ -131,13 +133,46 @@ class Index:
         if self.registry.read_only:
             raise IndexDamaged(self.registry.path, "the index is read-only here",
                                "make the index directory writable, or ingest into another --index-dir")
-        with self._write_lock:
+        with self._write_lock, self._process_lock():
             writer = self._writer()
             try:
                 return writer.run(paths, progress=progress, prune=prune, owner=owner)
             finally:
                 writer.registry.close()
                 self._checked = 0.0
+
+    @contextlib.contextmanager
+    def _process_lock(self, wait: bool = True):
+        """One writer across processes (the app, `rag ingest`): an exclusive lock on a file beside
+        the registry, released by the OS when its holder dies (kill -9 included). Yields whether
+        it was taken (always True when waiting)."""
+        path = Path(self.settings.index_dir) / "write.lock"
+        with open(path, "a+") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def drop_orphans(self) -> int:
+        """Vectors written by an ingestion that died before its registry commit (kill -9 between
+        the two): dropped on open when no other process is writing, so a restart leaves the
+        index consistent (registry = Chroma). Readers never saw them (only committed chunks are
+        searched)."""
+        if self.registry.read_only:
+            return 0
+        with self._write_lock, self._process_lock(wait=False) as mine:
+            if not mine:
+                return 0  # another process is ingesting: its vectors are not orphans yet
+            known = {cid for cid, _, _ in self.registry.chunk_index()}
+            orphans = sorted(set(self.store.all_ids()) - known)
+            if orphans:
+                self.store.delete(orphans)
+            return len(orphans)
 
     def check(self) -> list["Problem"]:
         """Registry against Chroma and the build record; each problem names its fix."""
@@ -158,7 +193,7 @@ class Index:
 
     def rebuild(self, paths: list[Path], progress: bool | ProgressFn = True) -> IngestReport:
         """Drop everything and ingest again: the only safe answer to a model or chunker change."""
-        with self._write_lock:
+        with self._write_lock, self._process_lock():
             self.registry.clear()
             self._checked = 0.0
             self.store.clear()
@@ -176,7 +211,7 @@ class Index:
         return None
 
     def remove(self, doc_id: str) -> bool:
-        with self._write_lock:
+        with self._write_lock, self._process_lock():
             writer = self._writer()
             try:
                 return writer.remove(doc_id)
