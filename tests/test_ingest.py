@@ -197,6 +197,7 @@ def test_bad_files_fail_alone_and_the_cli_exits_non_zero(small, capsys):
     for name, reason in (("empty.md", "empty"), ("binary.txt", "binary"), ("broken.md", "YAML")):
         line = next(ln for ln in out.splitlines() if ln.startswith("FAILED") and name in ln)
         assert reason in line, line
+    ix.refresh(force=True)  # the CLI committed in its own Index; see the new state now, not within 0.25 s
     assert set(ix.documents) == set(SMALL.values()) | {"extra"}
     assert_consistent(ix)
     for name in ("empty.md", "binary.txt", "broken.md"):
