@@ -143,9 +143,13 @@ class TreatyQA:
                     yield item
             if answer is not None and answer.mode != "extractive":
                 # The verdict is decided from the provisions' words, never taken from the model.
-                texts = self.extractive.run(question, passages, query.assumed_document, query.expansion,
-                                            query.doc_scope, resolved=query.search_text)
-                said = answer.verdict.kind if answer.verdict is not None else None
+                texts = self._extractive(question, passages, query, visible)
+                if answer.refused and not texts.refused:
+                    # A refusal is a conclusion too: the provisions' own words decide it.
+                    texts.notices.append("The model said the texts do not address this, but the provisions' own "
+                                         "words do: showing the extractive answer instead.")
+                    answer = texts
+                said = answer.verdict.kind if answer.verdict is not None and answer.mode != "extractive" else None
                 if said is not None and (texts.verdict is None or said != texts.verdict.kind):
                     answer.notices.append(f"The model's verdict ({said.replace('_', ' ')}) is not what the cited "
                                           "provisions' own words carry; the verdict shown is the texts' own.")
@@ -154,12 +158,7 @@ class TreatyQA:
                     answer.notices.append("The texts' own check finds this not addressed: "
                                           f"{texts.verdict.reason}. Read the model's answer with care.")
         else:
-            self._visible.doc_ids = list(visible) if visible is not None else None
-            try:  # one synchronous call on this thread: the thread-local cannot leak to another answer
-                answer = self.extractive.run(question, passages, query.assumed_document, query.expansion,
-                                              query.doc_scope, resolved=query.search_text)
-            finally:
-                self._visible.doc_ids = None
+            answer = self._extractive(question, passages, query, visible)
             yield answer.answer
         assert answer is not None
         timings["answer"] = time.perf_counter() - t1
@@ -172,6 +171,15 @@ class TreatyQA:
         seen = {p.chunk.id for p in passages}
         answer.passages = passages + [p for p in answer.passages if p.chunk.id not in seen]
         yield answer
+
+    def _extractive(self, question: str, passages: list[Passage], query, visible) -> Answer:
+        """The extractive answer, its own topic searches kept to the documents this viewer sees."""
+        self._visible.doc_ids = list(visible) if visible is not None else None
+        try:  # one synchronous call on this thread: the thread-local cannot leak to another answer
+            return self.extractive.run(question, passages, query.assumed_document, query.expansion,
+                                       query.doc_scope, resolved=query.search_text)
+        finally:
+            self._visible.doc_ids = None
 
     def _topic_search(self, topic: str, doc_id: str | None) -> list[Passage]:
         query = self.retriever.resolve(topic)

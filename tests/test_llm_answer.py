@@ -10,6 +10,7 @@ import os
 import re
 import socket
 import subprocess
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -412,17 +413,19 @@ def test_real_llama_cpp_server_end_to_end(passages: list[Passage]) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    # The server's log goes to a file: a pipe nobody reads fills up and stalls the server at load.
+    log = tempfile.NamedTemporaryFile(prefix="llama-server-", suffix=".log", delete=False)
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
          "--port", str(port), "--n_ctx", "4096"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, stderr=log,
     )
     try:
         base = f"http://127.0.0.1:{port}/v1"
         deadline = time.monotonic() + 120
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited: {proc.stderr.read().decode()[-2000:]}")
+                pytest.fail(f"llama_cpp.server exited: {Path(log.name).read_text(errors='replace')[-2000:]}")
             try:
                 if httpx.get(f"{base}/models", timeout=2).status_code == 200:
                     break
@@ -430,13 +433,24 @@ def test_real_llama_cpp_server_end_to_end(passages: list[Passage]) -> None:
                 pass
             assert time.monotonic() < deadline, "llama_cpp.server did not start in 120 s"
             time.sleep(1)
-        a = LLMAnswerer(settings_for(base, timeout_s=120, max_tokens=200), extractive)
+        from rag.answer.prompt import SYSTEM_PROMPT
+        from rag.answer.validate import echoes, is_refusal, split_sentences
+        from rag.evaluation.judge import OfflineJudge
+        from rag.index.embedder import Embedder
+        from rag.settings import EmbeddingSettings
+
+        judge = OfflineJudge(Embedder(EmbeddingSettings()))
+        a = LLMAnswerer(settings_for(base, timeout_s=120, max_tokens=200), extractive,
+                        supported=lambda s, cited: judge.judge(s, cited).supported)
         answer = a.run(QUESTION, passages[:3])
         given = {p.chunk.provision_id for p in passages[:3]}
         assert answer.answer
         assert answer.mode in ("llm:test-model", "extractive")
         assert {c.provision_id for c in answer.citations} <= given
         assert "[P" not in answer.answer
+        # whatever the small model says, the user never sees its instructions echoed back
+        assert not any(echoes(s.text, SYSTEM_PROMPT) for s in split_sentences(answer.answer)
+                       if not is_refusal(s.text)), answer.answer
     finally:
         proc.terminate()
         proc.wait(timeout=30)
