@@ -150,7 +150,7 @@ class TreatyQA:
                                          "words do: showing the extractive answer instead.")
                     answer = texts
                 said = answer.verdict.kind if answer.verdict is not None and answer.mode != "extractive" else None
-                if said is not None and (texts.verdict is None or said != texts.verdict.kind):
+                if said is not None and texts.verdict is not None and said != texts.verdict.kind:
                     answer.notices.append(f"The model's verdict ({said.replace('_', ' ')}) is not what the cited "
                                           "provisions' own words carry; the verdict shown is the texts' own.")
                 answer.verdict = texts.verdict
@@ -185,7 +185,9 @@ class TreatyQA:
         query = self.retriever.resolve(topic)
         query = replace(query, refs=QuestionRefs(documents=query.refs.documents))  # a topic, not a lookup
         visible = getattr(self._visible, "doc_ids", None)
-        scope = Filters(doc_ids=[doc_id]) if doc_id else Filters(doc_ids=visible or [])
+        if visible is not None and not visible:
+            return []  # this viewer sees no document: never fall back to everyone's
+        scope = Filters(doc_ids=[doc_id]) if doc_id else Filters(doc_ids=visible if visible is not None else [])
         if visible is not None and doc_id and doc_id not in visible:
             return []
         return self.retriever.search(query, scope, self.settings.retrieval.top_k)

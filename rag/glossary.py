@@ -38,7 +38,7 @@ GROUPS: list[tuple[str, ...]] = [
     ("association", "trade union", "trade unions"),
     ("education", "school", "schools"),
     ("health", "medical", "health care"),
-    ("hearing", "heard", "fair trial", "public hearing"),
+    ("hearing", "fair trial", "public hearing"),
     ("lawyer", "counsel", "legal aid"),
     ("interpreter", "translation", "language he understands"),
     # offences
@@ -74,7 +74,7 @@ GROUPS: list[tuple[str, ...]] = [
     ("statute of limitations", "limitation period"),
     ("penalty", "penalties", "punishment", "punish", "sanction", "sanctions"),
     ("imprisonment", "prison", "jail", "deprivation of liberty", "detention", "custody"),
-    ("death penalty", "capital punishment", "sentence of death", "execution"),
+    ("death penalty", "capital punishment", "sentence of death"),
     ("fine", "fines", "monetary sanctions", "pecuniary"),
     ("whistleblower", "whistle-blower", "reporting persons", "report in good faith"),
     ("evidence", "electronic evidence", "proof"),

@@ -111,3 +111,10 @@ def test_other_questions_are_not_coverage_questions(question):
     from rag.answer.extractive import coverage_question
 
     assert coverage_question(question) is None
+
+
+def test_a_provision_that_names_the_subject_only_to_exclude_it_is_a_no():
+    paragraphs = [Paragraph("Lanzarote Convention, Art. 18(3)", [
+        "The provisions of paragraph 1.a are not intended to govern consensual sexual activities between minors."])]
+    judged = judge_coverage(key_concepts("consensual sexual activity between minors"), paragraphs)
+    assert judged.kind == "no" and judged.excluded and judged.evidence  # the excluding sentence is the evidence

@@ -102,7 +102,7 @@ def key_concepts(topic: str, is_common: callable = lambda stem: False) -> list[C
                 for other, gj in phrases:  # a phrase in several groups carries all their members
                     if other == phrase and gj != gi:
                         alts |= groups[gj]
-                found.append((i, Concept(topic[spans[i][0]:spans[i + n - 1][1]], frozenset(alts))))
+                found.append((i, Concept(text[spans[i][0]:spans[i + n - 1][1]], frozenset(alts))))
     for i, s in enumerate(stems):
         if used[i] or s in frame or s.isdigit() or len(s) < 2 or is_common(s):
             continue

@@ -35,12 +35,12 @@ _PARTICIPLES = (r"covered|addressed|included|mentioned|protected|required|prohib
 _ARTICLE = r"\b(?:articles?|arts?\.?)\s*(?P<art>\d{1,5})"
 _COVERAGE_FORMS = [
     re.compile(r"^\s*(?:does|do|is|are|can|will|would|could|must|shall|may)\b(?P<pre>.*?)" + _ARTICLE +
-               r"\S*(?P<mid>.*?)\b(?:" + _VERBS + r")(?:s|es|d)?\b(?P<topic>.+?)\??\s*$", re.I),
+               r"(?P<mid>.*?)\b(?:" + _VERBS + r")(?:s|es|d)?\b(?P<topic>.+?)\??\s*$", re.I),
     re.compile(r"^\s*(?:is|are|was|were)\s+(?P<topic>.+?)\s+(?:" + _PARTICIPLES + r")\s+(?:by|in|under|within)\s+"
                r"(?:[^?]*?)" + _ARTICLE, re.I),
     re.compile(r"^\s*(?:under|according to|in)\s+(?:[^,?]*?)" + _ARTICLE + r"[^,?]*,?\s*(?:is|are|can|could|must|"
                r"do|does|may|shall|will|would)\s+(?P<topic>.+?)\??\s*$", re.I),
-    re.compile(r"^\s*(?:is|are)\s+(?:[^?]*?)" + _ARTICLE + r"\S*(?:[^?]*?)\s+(?:about|on|concerned with|relevant to)"
+    re.compile(r"^\s*(?:is|are)\s+(?:[^?]*?)" + _ARTICLE + r"(?:[^?]*?)\s+(?:about|on|concerned with|relevant to)"
                r"\s+(?P<topic>.+?)\??\s*$", re.I),
 ]
 
@@ -56,10 +56,12 @@ def coverage_question(question: str) -> re.Match | None:
 
 # Questions about facts that treaty texts do not contain: who signed or ratified, and when.
 _OUTSIDE_FACTS = re.compile(
-    r"\bhow many (?:states|countries|parties|nations|signator\w*)\b"
-    r"|\b(?:which|what) (?:states|countries|nations)\b.*\b(?:ratif\w*|sign\w*|acce\w*|part(?:y|ies)|joined|reserv\w*)"
-    r"|\bwhen did \w+(?: \w+)? (?:ratif\w*|sign\w*|accede|join)\b"
-    r"|\bha(?:s|ve) [A-Z]\w+(?: [A-Z]\w+)? (?:ratified|signed|acceded|joined)\b"
+    r"\bhow many (?:states|countries|parties|nations|signator\w*)\b[^?]*\b(?:ratif\w*|signed|acceded|joined|"
+    r"parties to|members?)\b"
+    r"|\b(?:which|what) (?:states|countries|nations)\b[^?]*\b(?:ratif\w*|signed|signature|acce(?:ded|ssion)|joined|"
+    r"reserv\w*)"
+    r"|\bwhen did \w+(?: \w+)? (?:ratif\w*|sign|accede|join)\b"
+    r"|\bha(?:s|ve) (?-i:[A-Z])\w+(?: (?-i:[A-Z])\w+)? (?:ratified|signed|acceded|joined)\b"
     r"|\b(?:ratification|signature|accession) (?:status|count|date)s?\b",
     re.I,
 )
@@ -77,7 +79,8 @@ _SUBJECT = re.compile(
     r"sanctions? for|rules? (?:on|for)|protect\w*(?: \w+)? (?:from|against)|oblig\w* \w+ to)\s+(?P<subject>[^?]+)",
     re.I,
 )
-_NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
+_NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+                 "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|"
                  "fifty|sixty|seventy|eighty|ninety|hundred|thousand")
 
 
@@ -231,8 +234,10 @@ class ExtractiveAnswerer:
         and where X does not carry Y fully, where Y is addressed instead. None when the topic has
         no key concept to judge (the named provision is then simply quoted)."""
         topic = _STOP_TOPIC.sub("", cov.group("topic")).strip(" ?.")
+        topic = strip_documents(topic, [], self.index.documents) or topic  # "... under the Lanzarote Convention"
         concepts = key_concepts(topic, self._is_common)
         inside = [p for p in passages if p.reason == "reference"]
+        inside = [p for p in inside if p.target == inside[0].target] if inside else inside  # the first one named
         if not concepts or not inside:
             return None
         named = self.sentences(inside, limit=len(inside))
@@ -258,6 +263,8 @@ class ExtractiveAnswerer:
         instead: list[Sentence] = []
         if judged.kind == "yes":
             sections.append((f"Yes. {label} addresses {topic}:", evidence))
+        elif judged.excluded:
+            sections.append((f"No. {label} expressly excludes {topic}:", evidence))
         else:
             instead = self._addressed_instead(concepts, topic, passages, inside)
             if judged.kind == "partly":
@@ -274,11 +281,12 @@ class ExtractiveAnswerer:
         verdict = Verdict(
             kind=judged.kind, subject=topic, provision=label,
             carried=[c.label for c in judged.carried], missing=[c.label for c in judged.missing],
-            evidence=[s.text for s in (evidence if judged.kind != "no" else named[:1])],
+            evidence=[s.text for s in (evidence if judged.kind != "no" or judged.excluded else named[:1])],
             instead=list(dict.fromkeys(s.provision.label for s in instead)),
             reason={"yes": f"{label} carries every key concept ({display(concepts)}) in one paragraph.",
                     "partly": f"{label} carries {display(judged.carried)}, not {display(judged.missing)}.",
-                    "no": f"No sentence of {label} carries {display(concepts)}."}[judged.kind],
+                    "no": (f"{label} names {display(concepts)} only to exclude it." if judged.excluded
+                           else f"No sentence of {label} carries {display(concepts)}.")}[judged.kind],
         )
         extra = [s.passage for s in instead]
         return self._compose(question, sections, passages + extra, assumed_document, verdict)
@@ -393,11 +401,12 @@ class ExtractiveAnswerer:
         key = (doc_id, concept.alternatives)
         if self._pervasive_for is not chunks:
             self._pervasive_memo, self._pervasive_for = {}, chunks
-        if key not in self._pervasive_memo:
+        memo = self._pervasive_memo  # another thread may swap in a new memo meanwhile
+        if key not in memo:
             ids = self.index.chunk_ids_where([doc_id])
             hits = sum(1 for cid in ids if cid in chunks and carried([concept], chunks[cid].text))
-            self._pervasive_memo[key] = bool(ids) and hits > 0.4 * len(ids)
-        return self._pervasive_memo[key]
+            memo[key] = bool(ids) and hits > 0.4 * len(ids)
+        return memo[key]
 
     def _document_frequency(self) -> dict[str, int]:
         chunks = self.index.chunks
@@ -425,9 +434,10 @@ class ExtractiveAnswerer:
         df = self._document_frequency()
         subject = _SUBJECT.search(topic)
         if subject:  # "Does T regulate <drones>?": a subject the texts never name cannot be addressed
-            for c in key_concepts(subject.group("subject"), self._is_common):
-                if not any(all(s in df for s in alt) for alt in c.alternatives):
-                    return f"the texts never use the term \u201c{c.label}\u201d"
+            named = key_concepts(subject.group("subject"), self._is_common)
+            absent = [c for c in named if not any(all(s in df for s in alt) for alt in c.alternatives)]
+            if named and len(absent) == len(named):  # one lay word among known ones is not enough
+                return f"the texts never use the term \u201c{absent[0].label}\u201d"
         texts = [p.chunk.embed_text for p in support[:6]]  # with the article's title
         unit = _QUANTITY.search(question)
         subject = [c for c in concepts if not _QUANTITY.search(f"how many {c.label}")]

@@ -9,10 +9,14 @@ so the reader can check the "no" at a glance.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..model import VerdictKind
 from .concepts import Concept, carried
+
+
+_NEGATED = re.compile(r"\b(?:not|never|neither|nor)\b|\bno\s+\w+\s+shall\b", re.I)
 
 
 @dataclass
@@ -30,6 +34,7 @@ class CoverageJudgement:
     carried: list[Concept] = field(default_factory=list)
     missing: list[Concept] = field(default_factory=list)
     evidence: list[tuple[Paragraph, str]] = field(default_factory=list)  # (paragraph, sentence)
+    excluded: bool = False  # "no" because the provision expressly excludes the subject
 
 
 def judge_coverage(concepts: list[Concept], paragraphs: list[Paragraph], title: str = "",
@@ -67,11 +72,16 @@ def judge_coverage(concepts: list[Concept], paragraphs: list[Paragraph], title: 
     else:
         kind = "no"
         pool = []
+    excluded = False
+    if kind == "yes" and pool and all(_NEGATED.search(s) for _, s, _ in pool):
+        # "The provisions of paragraph 1 are not intended to govern X": the provision names X only
+        # to exclude it, which is a "no" a reader can check, not a "yes".
+        kind, excluded = "no", True
     pool = sorted(pool, key=lambda x: -len(x[2]))[:max_evidence]
     order = {id(s): n for n, (_, s, _) in enumerate(per_sentence)}
     pool.sort(key=lambda x: order.get(id(x[1]), 0))
     return CoverageJudgement(kind=kind, carried=has, missing=missing,
-                             evidence=[(p, s) for p, s, _ in pool])
+                             evidence=[(p, s) for p, s, _ in pool], excluded=excluded)
 
 
 def _carried_by(para, per_sentence, from_title: set[int]) -> set[int]:
