@@ -99,6 +99,7 @@ class Index:
         self._store: VectorStore | None = None
         self._lock = threading.RLock()  # guards the reader snapshot (held only to swap it)
         self._write_lock = threading.RLock()  # one writer at a time; readers never wait for it
+        self._process_locked = False  # this Index holds write.lock (only ever changed under _write_lock)
         self._version: str | None = None
         self._chunks: dict[str, Chunk] = {}
         self._lexical: LexicalIndex | None = None
@@ -146,6 +147,9 @@ class Index:
         """One writer across processes (the app, `rag ingest`): an exclusive lock on a file beside
         the registry, released by the OS when its holder dies (kill -9 included). Yields whether
         it was taken (always True when waiting)."""
+        if self._process_locked:  # already ours (rebuild -> ingest): flock would block on itself
+            yield True
+            return
         path = Path(self.settings.index_dir) / "write.lock"
         with open(path, "a+") as fh:
             try:
@@ -153,9 +157,11 @@ class Index:
             except BlockingIOError:
                 yield False
                 return
+            self._process_locked = True
             try:
                 yield True
             finally:
+                self._process_locked = False
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def drop_orphans(self) -> int:
