@@ -118,3 +118,10 @@ def test_a_provision_that_names_the_subject_only_to_exclude_it_is_a_no():
         "The provisions of paragraph 1.a are not intended to govern consensual sexual activities between minors."])]
     judged = judge_coverage(key_concepts("consensual sexual activity between minors"), paragraphs)
     assert judged.kind == "no" and judged.excluded and judged.evidence  # the excluding sentence is the evidence
+
+
+def test_a_negated_obligation_about_the_subject_still_covers_it():
+    paragraphs = [Paragraph("UNCAC, Art. 46(8)", [
+        "States Parties shall not decline to render mutual legal assistance pursuant to this article on the "
+        "ground of bank secrecy."])]
+    assert judge_coverage(key_concepts("bank secrecy"), paragraphs).kind == "yes"

@@ -16,7 +16,10 @@ from ..model import VerdictKind
 from .concepts import Concept, carried
 
 
-_NEGATED = re.compile(r"\b(?:not|never|neither|nor)\b|\bno\s+\w+\s+shall\b", re.I)
+# Explicit exclusion, not any negation: "shall not decline ... on the ground of bank secrecy" covers
+# bank secrecy; "are not intended to govern consensual activities" excludes them.
+_NEGATED = re.compile(r"\bnot\s+(?:be\s+)?(?:intended\s+to\s+(?:govern|apply|cover)|appl(?:y|icable)|cover(?:ed)?|"
+                      r"govern(?:ed)?)\b|\bshall\s+not\s+apply\b|\bexcluded\s+from\b", re.I)
 
 
 @dataclass
