@@ -396,7 +396,6 @@ def worker_serve(args) -> dict:
     t = time.perf_counter()
     from .api import TreatyQA
     from .index.service import Index
-    from .model import Filters
     cold["import_s"] = time.perf_counter() - t
     index_dir = Path(args.index_dir)
     settings = _settings(index_dir, Path(args.corpus), args.host or "", args.port or 8000)

@@ -7,7 +7,6 @@ Each session is its own gradio_client.Client (its own Gradio session, as a brows
 matches when its export's title is that question and it cites UNTOC, Art. K."""
 from __future__ import annotations
 
-import io
 import re
 import threading
 import time

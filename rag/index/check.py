@@ -8,7 +8,6 @@ so a repaired index answers exactly as before the damage.
 from __future__ import annotations
 
 import random
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
