@@ -119,6 +119,9 @@ class LimitSettings(_Section):
     max_text_chars: int = Field(5_000_000, description="extracted text of one document (characters)")
     max_provisions: int = Field(20_000, description="provisions (articles, paragraphs, points) of one document")
     max_chunks: int = Field(20_000, description="chunks (embedded units) of one document")
+    max_ingest_seconds: float = Field(900.0, description="wall-clock time to load, parse, chunk and embed one "
+                                                         "document (s); 0 = no limit. About 24 chunks/s are "
+                                                         "embedded on 2 cores: 900 s is some 20,000 chunks")
 
 
 class AppSettings(_Section):

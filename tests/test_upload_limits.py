@@ -115,3 +115,43 @@ def test_limits_are_documented_settings():
     from rag.settings import LimitSettings
 
     assert all(f.description for f in LimitSettings.model_fields.values())
+
+
+def test_a_document_over_its_time_budget_is_refused_and_the_others_still_ingest(settings_factory, copy_corpus,
+                                                                                 tmp_path):
+    """A small file can still be slow; the budget stops it between two slices of work, before its
+    commit point, and the next document gets a budget of its own."""
+    docs = copy_corpus({"lanzarote.md": "lanzarote-convention"})
+    small = docs / "small.md"
+    small.write_text("### Article 1. Scope\n\nThe parties shall protect children.\n", encoding="utf-8")
+    ix = Index(settings_factory(limits={"max_ingest_seconds": 0.5}))
+    ix.embedder.embed(["load the model outside any document's budget"])
+    report = ix.ingest([docs / "lanzarote.md", small], progress=False)
+    slow, fast = report.results
+    assert slow.status == "failed" and "longer than the limit of 0.5 s" in slow.error
+    assert fast.status == "ingested"
+    assert [d["doc_id"] for d in ix.registry.documents()] == [fast.doc_id]
+    assert set(ix.store.ids_for("lanzarote-convention")) == set()
+    assert ix.store.count() == fast.chunks
+
+
+def test_the_time_budget_is_free_when_unset_and_strict_when_spent(tmp_path):
+    import time
+
+    from rag.corpus.budget import BudgetExceeded, check_time, time_budget
+
+    check_time()  # no budget: never raises
+    with time_budget(tmp_path / "a.md", 0):
+        time.sleep(0.01)
+        check_time()
+    with time_budget(tmp_path / "a.md", 0.01), pytest.raises(BudgetExceeded, match="a.md: ingesting it took"):
+        time.sleep(0.02)
+        check_time()
+    check_time()  # the budget ends with its document
+
+
+def test_a_text_file_with_a_nul_byte_after_its_first_pages_is_refused(settings_factory, tmp_path):
+    path = tmp_path / "padded.txt"
+    path.write_bytes(b"Article 1. Scope\n\n" + b"The parties shall cooperate. " * 1000 + b"\x00\x01binary tail")
+    with pytest.raises(LoadError, match=r"binary file, not text \(a NUL byte at byte 29,018\)"):
+        load_document(path, settings_factory())

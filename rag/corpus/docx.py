@@ -16,6 +16,7 @@ from pathlib import Path
 from rag.model import Document, DocumentMeta
 
 from ._meta import UN_SYMBOL, improve_meta, roman as _roman
+from .budget import check_time
 from .errors import LoadError
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -211,6 +212,7 @@ def docx_to_text(document) -> str:
     def container(el) -> None:
         seen_cells: set = set()  # lxml elements; holding them keeps their proxies stable
         for child in el.iterchildren():
+            check_time()
             if child.tag == f"{_W}p":
                 paragraph(Paragraph(child, document.part))
             elif child.tag == f"{_W}tbl":

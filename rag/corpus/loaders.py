@@ -168,8 +168,9 @@ def decode_text(path: Path, raw: bytes) -> str:
     """Decode text files; reject binary ones instead of indexing garbage."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16")
-    if b"\x00" in raw[:8192]:
-        raise LoadError(path, "looks like a binary file, not text (NUL bytes found)")
+    nul = raw.find(b"\x00")
+    if nul >= 0:  # anywhere: a text file padded with binary after its first pages is not text either
+        raise LoadError(path, f"looks like a binary file, not text (a NUL byte at byte {nul:,})")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:

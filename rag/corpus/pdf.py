@@ -29,6 +29,7 @@ from pathlib import Path
 from rag.model import Document, DocumentMeta
 
 from ._meta import UN_SYMBOL, improve_meta
+from .budget import check_time
 from .errors import LoadError
 
 # Fractions of the page height where running headers and footers live: UN documents put
@@ -251,6 +252,7 @@ def _read_chars(path: Path, password: str) -> tuple[list[list[dict]], list[float
     images = 0
     with path.open("rb") as fh:
         for page in PDFPage.get_pages(fh, password=password, check_extractable=False):
+            check_time()
             interpreter.process_page(page)
             layout = device.get_result()
             height = float(layout.height)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from ..corpus.budget import check_time
 from ..model import Chunk, ParsedDocument, Provision
 from ..settings import ChunkSettings
 from ..tokens import count_tokens
@@ -86,6 +87,7 @@ class Chunker:
         self.idx = parsed.by_id()
         chunks: list[Chunk] = []
         for prov in parsed.provisions:
+            check_time()
             parent = self.idx.get(prov.parent_id) if prov.parent_id else None
             if prov.kind == "article":
                 chunks += self._article(prov)

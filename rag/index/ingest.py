@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ..corpus.budget import BudgetExceeded, check_time, time_budget
 from ..corpus.errors import LoadError
 from ..corpus.loaders import discover_all, load_document, path_text
 from ..model import UPLOAD_PREFIX, DocType, Document, content_hash
@@ -148,6 +149,10 @@ class Ingestor:
         return report
 
     def _one(self, path: Path, seen_ids: dict[str, str], owner: str = "") -> FileResult:
+        with time_budget(path, self.settings.limits.max_ingest_seconds):
+            return self._one_within_budget(path, seen_ids, owner)
+
+    def _one_within_budget(self, path: Path, seen_ids: dict[str, str], owner: str) -> FileResult:
         res = FileResult(path_text(path))
         try:
             doc = load_document(path, self.settings)
@@ -180,6 +185,9 @@ class Ingestor:
             # reuses every vector still there and embeds only the missing ones.
             try:
                 res.provisions, res.chunks, res.embedded = self.index_document(doc)
+            except LoadError as exc:
+                res.status, res.error, res.detail = "failed", exc.message, exc.detail
+                return res
             except Exception as exc:  # noqa: BLE001
                 log.exception("repairing %s failed", path)
                 res.status, res.error = "failed", "repairing its vectors failed (see the server log)"
@@ -227,7 +235,7 @@ class Ingestor:
         have = self.store.embeddings(existing_ids) if existing_ids else {}
         by_hash = {h: e for h, e in have.values() if h}
         todo = [c for c in chunks if c.hash not in by_hash]
-        new_vecs = dict(zip((c.hash for c in todo), self.embedder.embed([c.embed_text for c in todo])))
+        new_vecs = dict(zip((c.hash for c in todo), self._embed([c.embed_text for c in todo])))
         vectors = [by_hash.get(c.hash) or new_vecs[c.hash] for c in chunks]
         changed = [(c, v) for c, v in zip(chunks, vectors) if have.get(c.id, ("", None))[0] != c.hash]
         if changed:
@@ -248,16 +256,34 @@ class Ingestor:
         return len(parsed.provisions), len(chunks), len(todo)
 
     def _embed_sentences(self, doc: Document, chunks) -> None:
-        """Pre-embed the sentences answers quote, so answering never waits for the model."""
+        """Pre-embed the sentences answers quote, so answering never waits for the model. Runs
+        after the commit point: running out of time here costs speed, not the document."""
         import numpy as np
 
         texts = list(dict.fromkeys(s for c in chunks for _, _, s in sentence_spans(doc.text, c.start, c.end)))
         hashes = [content_hash(t) for t in texts]
         have = self.registry.vectors(hashes)
         todo = [(h, t) for h, t in zip(hashes, texts) if h not in have]
-        if todo:
-            vecs = np.asarray(self.embedder.embed([t for _, t in todo]), dtype=np.float32)
-            self.registry.put_vectors([(h, v.tobytes()) for (h, _), v in zip(todo, vecs)])
+        try:
+            for i in range(0, len(todo), 256):  # committed slice by slice: a cache, not the index
+                part = todo[i:i + 256]
+                vecs = np.asarray(self._embed([t for _, t in part]), dtype=np.float32)
+                self.registry.put_vectors([(h, v.tobytes()) for (h, _), v in zip(part, vecs)])
+        except BudgetExceeded:
+            # The document is committed and searchable; the sentences left are embedded when an
+            # answer first quotes them.
+            log.warning("%s: time budget spent while pre-embedding sentences; the rest are embedded on demand",
+                        doc.id)
+
+    def _embed(self, texts: list[str], batch: int = 64) -> list:
+        """Embed in slices (the model's own batches are 32), so that a document over its time
+        budget stops within a few seconds of it."""
+        out: list = []
+        for i in range(0, len(texts), batch):
+            check_time()
+            out += list(self.embedder.embed(texts[i:i + batch]))
+        check_time()
+        return out
 
     def remove(self, doc_id: str) -> bool:
         if self.registry.doc_hash(doc_id) is None and not self.store.ids_for(doc_id):
