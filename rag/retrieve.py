@@ -62,9 +62,9 @@ class Retriever:
         self.index = index
         self.settings = settings
         self.reader = QuestionReader(index, settings)
-        self._by_term: dict[str, list[str]] = {}
-        self._longest = 0
-        self._terms_for: object = None
+        # (definitions it was built from, term -> chunk ids, longest term in words): one tuple,
+        # swapped whole, so a question on another thread never sees half of a rebuild.
+        self._terms: tuple[object, dict[str, list[str]], int] = (None, {}, 0)
 
     def resolve(self, question: str, history: list[Turn] | None = None) -> Query:
         """The question as understood (rag/query.py); searching never changes it.
@@ -181,18 +181,18 @@ class Retriever:
         if not _DEFINITIONAL.search(text):
             return []
         definitions = self.index.definitions
-        if self._terms_for is not definitions:  # built once per index snapshot, not per question
-            self._by_term = {t.strip("*"): ids for t, ids in definitions.items() if t.strip("*")}
-            self._longest = max((len(t.split()) for t in self._by_term), default=0)
-            self._terms_for = definitions
+        if self._terms[0] is not definitions:  # built once per index snapshot, not per question
+            by_term = {t.strip("*"): ids for t, ids in definitions.items() if t.strip("*")}
+            self._terms = (definitions, by_term, max((len(t.split()) for t in by_term), default=0))
+        _, by_term, longest = self._terms
         words = re.findall(r"\w+(?:-\w+)*", text.lower())  # quotes dropped: "'child'" is child
         out: list[tuple[str, float]] = []
         for i in range(len(words)):  # every word n-gram, singular or plural: O(question), not O(terms)
-            for n in range(1, min(self._longest, len(words) - i) + 1):
+            for n in range(1, min(longest, len(words) - i) + 1):
                 phrase = " ".join(words[i:i + n])
                 for term in (phrase, phrase[:-1] if phrase.endswith("s") else None):
-                    if term and term in self._by_term:
-                        out += [(cid, 1.0) for cid in self._by_term[term] if allowed is None or cid in allowed]
+                    if term and term in by_term:
+                        out += [(cid, 1.0) for cid in by_term[term] if allowed is None or cid in allowed]
         return list(dict.fromkeys(out))
 
     def _lookup(self, query: Query, filters: Filters, found: _Found) -> list[Passage]:

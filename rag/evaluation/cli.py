@@ -47,6 +47,10 @@ def run(args, settings: Settings) -> int:
             return 2
         stem = f"sealed-{date.today().isoformat()}"
     out = Path(getattr(args, "out", None) or ("eval/reports" if sealed else "eval/reports/latest"))
+    if sealed:  # a sealed report is a record: a second run the same day never overwrites the first
+        n, base = 2, stem
+        while (out / f"{stem}.md").exists():
+            stem, n = f"{base}-{n}", n + 1
     limit = getattr(args, "limit", None)
     if limit is not None and limit < 1:
         print("error: --limit must be at least 1", file=sys.stderr)

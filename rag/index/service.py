@@ -91,6 +91,25 @@ def _doc_state(key: tuple, meta: DocumentMeta, chunks: list[Chunk], parsed: Pars
                      chunk_ids=frozenset(c.id for c in chunks))
 
 
+@dataclass
+class _Snapshot:
+    """One committed state of the index as readers see it. Swapped in whole (one assignment), so
+    a reader on another thread never sees chunks of one commit beside the BM25 of another."""
+
+    version: str | None = None
+    docs: dict[str, _DocState] = field(default_factory=dict)
+    chunks: dict[str, Chunk] = field(default_factory=dict)
+    lexical: LexicalIndex | None = None
+    parsed: dict[str, ParsedDocument] = field(default_factory=dict)
+    provisions: dict[str, Provision] = field(default_factory=dict)
+    metas: dict[str, DocumentMeta] = field(default_factory=dict)
+    definitions: dict[str, list[str]] = field(default_factory=dict)
+    titles: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
+    by_doc: dict[str, list[Chunk]] = field(default_factory=dict)  # chunks of each document, in text order
+    where: OrderedDict[tuple, frozenset[str]] = field(default_factory=OrderedDict)  # filter -> chunk ids
+    where_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
 class Index:
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -100,17 +119,7 @@ class Index:
         self._lock = threading.RLock()  # guards the reader snapshot (held only to swap it)
         self._write_lock = threading.RLock()  # one writer at a time; readers never wait for it
         self._process_locked = False  # this Index holds write.lock (only ever changed under _write_lock)
-        self._version: str | None = None
-        self._chunks: dict[str, Chunk] = {}
-        self._lexical: LexicalIndex | None = None
-        self._parsed: dict[str, ParsedDocument] = {}
-        self._provisions: dict[str, Provision] = {}
-        self._metas: dict[str, DocumentMeta] = {}
-        self._definitions: dict[str, list[str]] = {}
-        self._titles: dict[tuple[str, ...], list[str]] = {}
-        self._by_doc: dict[str, list[Chunk]] = {}  # chunks of each document, in text order
-        self._docs: dict[str, _DocState] = {}
-        self._where: OrderedDict[tuple, frozenset[str]] = OrderedDict()  # filter -> chunk ids, per snapshot
+        self._snap = _Snapshot()
         self._checked = 0.0  # when the registry version was last read (monotonic)
         self._sentence_memo = VectorLRU(SENTENCE_MEMO_MB)
         self._english: frozenset[str] | None = None
@@ -234,17 +243,17 @@ class Index:
         seen at once; another process's within that time), so the many lookups of one question
         cost no SQLite query each. Only documents whose commit changed are reloaded."""
         now = time.monotonic()
-        if not force and self._version is not None and now - self._checked < VERSION_TTL_S:
+        if not force and self._snap.version is not None and now - self._checked < VERSION_TTL_S:
             return
         version = self.registry.version()
         self._checked = now
-        if version == self._version:
+        if version == self._snap.version:
             return
         with self._lock:
-            if version == self._version:
+            if version == self._snap.version:
                 return
             t0 = time.perf_counter()
-            old = self._docs
+            old = self._snap.docs
             docs: dict[str, _DocState] = {}
             with self.registry.snapshot():
                 version = self.registry.version()
@@ -276,73 +285,71 @@ class Index:
                 for terms, ids in st.titles:
                     titles.setdefault(terms, []).extend(ids)
             lexical = LexicalIndex(parts=[st.lexical for st in docs.values()])
-            self._docs = docs
-            self._chunks = chunks
-            self._lexical = lexical
-            self._definitions = definitions
-            self._titles = titles
-            self._parsed = {d: st.parsed for d, st in docs.items() if st.parsed is not None}
-            self._provisions = provisions
-            self._metas = {d: st.meta for d, st in docs.items()}
-            self._by_doc = {d: st.chunks for d, st in docs.items()}
-            self._where = OrderedDict()
-            self._version = version
+            self._snap = _Snapshot(
+                version=version, docs=docs, chunks=chunks, lexical=lexical, definitions=definitions,
+                titles=titles, parsed={d: st.parsed for d, st in docs.items() if st.parsed is not None},
+                provisions=provisions, metas={d: st.meta for d, st in docs.items()},
+                by_doc={d: st.chunks for d, st in docs.items()})
             self.last_refresh = {"load_s": t1 - t0, "build_s": time.perf_counter() - t1,
                                  "documents": len(docs), "reloaded": reloaded}
 
     def snapshot_version(self) -> str | None:
         """The version of the snapshot readers see now (after a refresh check)."""
         self.refresh()
-        return self._version
+        return self._snap.version
 
     def chunk_ids_where(self, doc_ids=(), doc_types=(), languages=()) -> frozenset[str]:
         """Ids of the chunks admitted by a filter (empty = no restriction on that field), from
         the documents' metadata: O(documents + admitted chunks) once per filter and snapshot,
         then a cached frozenset (usable as `LexicalIndex.search(..., allowed=)` mask key)."""
         self.refresh()
+        snap = self._snap
         types = frozenset(getattr(t, "value", t) for t in doc_types or ())
-        key = (self._version, frozenset(doc_ids or ()), types, frozenset(languages or ()))
-        hit = self._where.get(key)
-        if hit is not None:
-            self._where.move_to_end(key)
-            return hit
+        key = (snap.version, frozenset(doc_ids or ()), types, frozenset(languages or ()))
+        with snap.where_lock:
+            hit = snap.where.get(key)
+            if hit is not None:
+                snap.where.move_to_end(key)
+                return hit
         ids, langs = key[1], key[3]
-        parts = [st.chunk_ids for d, st in self._docs.items()
+        parts = [st.chunk_ids for d, st in snap.docs.items()
                  if (not ids or d in ids) and (not types or st.meta.doc_type.value in types)
                  and (not langs or st.meta.language in langs)]
         out = parts[0] if len(parts) == 1 else frozenset().union(*parts)
-        self._where[key] = out
-        while len(self._where) > 64:
-            self._where.popitem(last=False)
+        with snap.where_lock:
+            snap.where[key] = out
+            while len(snap.where) > 64:
+                snap.where.popitem(last=False)
         return out
 
     @property
     def chunks(self) -> dict[str, Chunk]:
         self.refresh()
-        return self._chunks
+        return self._snap.chunks
 
     @property
     def lexical(self) -> LexicalIndex:
         self.refresh()
-        assert self._lexical is not None
-        return self._lexical
+        lexical = self._snap.lexical
+        assert lexical is not None
+        return lexical
 
     @property
     def documents(self) -> dict[str, DocumentMeta]:
         self.refresh()
-        return self._metas
+        return self._snap.metas
 
     @property
     def titles(self) -> dict[tuple[str, ...], list[str]]:
         """Article title (stemmed terms, in order) -> chunks of the articles with that title."""
         self.refresh()
-        return self._titles
+        return self._snap.titles
 
     @property
     def definitions(self) -> dict[str, list[str]]:
         """Defined term (lower case) -> ids of the chunks that define it."""
         self.refresh()
-        return self._definitions
+        return self._snap.definitions
 
     @property
     def english_words(self) -> frozenset[str]:
@@ -357,11 +364,11 @@ class Index:
 
     def parsed(self, doc_id: str) -> ParsedDocument | None:
         self.refresh()
-        return self._parsed.get(doc_id)
+        return self._snap.parsed.get(doc_id)
 
     def provision(self, provision_id: str) -> Provision | None:
         self.refresh()
-        return self._provisions.get(provision_id)
+        return self._snap.provisions.get(provision_id)
 
     def chunks_of_provision(self, provision_id: str) -> list[Chunk]:
         """Chunks whose span lies inside the provision (or that contain it), in text order:
@@ -369,7 +376,7 @@ class Index:
         prov = self.provision(provision_id)
         if prov is None:
             return []
-        st = self._docs.get(prov.doc_id)
+        st = self._snap.docs.get(prov.doc_id)
         if st is None:
             return []
         starts, chunks = st.starts, st.chunks
