@@ -96,6 +96,15 @@ def _aliases(metas: dict[str, DocumentMeta]) -> list[tuple[str, str]]:
                 names.add(n.lower())
         for n in names:
             pairs.append((n, doc_id))
+    # A protocol is named through its parent's abbreviation as often as through its full title:
+    # "optional protocol to the convention on the rights of the child" -> "... to the crc".
+    short = {d: [n for n, x in pairs if x == d and " " not in n and n.isalpha() and len(n) <= 6] for d in metas}
+    long = [(n, d) for n, d in pairs if len(n.split()) >= 4]
+    for n, doc_id in list(pairs):
+        for title, other in long:
+            if other != doc_id and title in n:
+                pairs += [(n.replace(title, abbr), doc_id) for abbr in short.get(other, [])]
+    pairs = list(dict.fromkeys(pairs))
     # Longest first, so "first optional protocol to the iccpr" wins over "iccpr".
     return sorted(pairs, key=lambda p: -len(p[0]))
 

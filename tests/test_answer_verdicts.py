@@ -108,3 +108,48 @@ def test_a_missing_article_is_named_as_asked(qa):
     answer = qa.ask("What does CRC Article 4000 say?")
     assert any("Article 4000" in n for n in answer.notices), answer.notices
     assert not answer.citations
+
+
+def test_a_subject_the_same_treaty_puts_in_another_article_is_a_no(qa):
+    """UNTOC Art. 24 (witnesses) names victims in passing; compensation of victims is Art. 25's.
+    What the two share is incidental: "no, it is in Art. 25", not "partly"."""
+    answer = qa.ask("Does UNTOC Article 24 deal with compensation to victims?")
+    assert answer.verdict.kind == "no", answer.answer
+    assert any(label.startswith("UNTOC, Art. 25") for label in answer.verdict.instead), answer.verdict.instead
+    assert "untoc/art_24" in cited_articles(answer)
+
+
+def test_a_permission_is_not_an_obligation(qa):
+    answer = qa.ask("Does Article 20 of UNTOC oblige states to use electronic surveillance?")
+    assert answer.verdict.kind == "partly", answer.answer
+    assert "does not require it" in answer.answer and "untoc/art_20" in cited_articles(answer)
+
+
+def test_any_verb_reads_as_a_coverage_question_once_the_document_is_named(qa):
+    answer = qa.ask("Does Article 37 of the CRC rule out capital punishment for offences committed by children?")
+    assert answer.verdict is not None and answer.verdict.kind == "yes", answer.answer
+    assert "crc/art_37" in cited_articles(answer)
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("What does the EU Digital Services Act require of online platforms?", "Digital Services Act"),
+    ("What fines does the GDPR impose on data controllers?", "GDPR"),
+    ("In what year did France ratify the Lanzarote Convention?", "ratified"),
+])
+def test_another_instrument_or_a_fact_no_treaty_records_is_not_addressed(qa, question, reason):
+    answer = qa.ask(question)
+    assert answer.refused and answer.verdict.kind == "not_addressed", answer.answer
+    assert reason in answer.answer
+
+
+def test_a_number_the_named_provision_does_not_state_is_not_invented(qa):
+    answer = qa.ask("How many years in prison does Article 3 of the Budapest Convention require?")
+    assert answer.refused and answer.verdict.kind == "not_addressed", answer.answer
+    assert "What Budapest Convention, Art. 3 does say" in answer.answer
+    assert "budapest-convention/art_3" in cited_articles(answer)  # the provision is still quoted
+
+
+def test_a_protocol_named_through_its_parents_abbreviation(qa):
+    metas = qa.index.documents
+    found = find_documents("Article 9 of the Optional Protocol to the CRC on the sale of children", metas)
+    assert [d.doc_id for d in found] == ["crc-opsc"]

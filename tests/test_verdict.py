@@ -125,3 +125,44 @@ def test_a_negated_obligation_about_the_subject_still_covers_it():
         "States Parties shall not decline to render mutual legal assistance pursuant to this article on the "
         "ground of bank secrecy."])]
     assert judge_coverage(key_concepts("bank secrecy"), paragraphs).kind == "yes"
+
+
+SURVEILLANCE = [Paragraph("UNTOC, Art. 20(1)", [
+    "If permitted by the basic principles of its domestic legal system, each State Party shall, within its "
+    "possibilities and under the conditions prescribed by its domestic law, take the necessary measures to allow "
+    "for the appropriate use of controlled delivery and, where it deems appropriate, for the use of other special "
+    "investigative techniques, such as electronic or other forms of surveillance."])]
+PRESERVATION = [Paragraph("Budapest Convention, Art. 16(1)", [
+    "Each Party shall adopt such legislative and other measures as may be necessary to enable its competent "
+    "authorities to order or similarly obtain the expeditious preservation of specified computer data."])]
+
+
+def test_a_permission_answers_a_question_about_an_obligation_only_partly():
+    concepts = key_concepts("electronic surveillance")
+    asked_required = judge_coverage(concepts, SURVEILLANCE, obligation=True)
+    assert asked_required.kind == "partly" and asked_required.permissive and asked_required.evidence
+    assert judge_coverage(concepts, SURVEILLANCE).kind == "yes"  # "does it mention ...?" is a yes
+
+
+def test_the_standard_wording_of_an_obligation_is_not_a_permission():
+    judged = judge_coverage(key_concepts("preservation of computer data"), PRESERVATION, obligation=True)
+    assert judged.kind == "yes" and not judged.permissive  # "as may be necessary" obliges
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("Does Article 20 of UNTOC require states to permit electronic surveillance?", True),
+    ("Must parties criminalise grooming under Article 23?", True),
+    ("Does Article 20 of UNTOC mention electronic surveillance?", False),
+])
+def test_questions_asking_for_an_obligation_are_recognised(question, expected):
+    from rag.answer.verdict import asks_obligation
+
+    assert asks_obligation(question) is expected
+
+
+def test_with_the_exception_of_names_the_subject_only_to_exclude_it():
+    paragraphs = [Paragraph("Budapest Convention, Art. 10(1)", [
+        "Each Party shall establish as criminal offences the infringement of copyright, with the exception of any "
+        "moral rights conferred by such conventions, where such acts are committed wilfully."])]
+    judged = judge_coverage(key_concepts("moral rights of authors"), paragraphs)
+    assert judged.kind == "no" and judged.excluded

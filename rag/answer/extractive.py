@@ -16,10 +16,10 @@ from ..index.chunker import clean_text, sentence_spans
 from ..index.lexical import tokenize
 from ..index.service import Index
 from ..model import Answer, Citation, DocType, Passage, Provision, Verdict
-from ..references import strip_documents
+from ..references import find_documents, strip_documents
 from ..settings import Settings
 from .concepts import Concept, carried, display, key_concepts
-from .verdict import Paragraph, carries_all, judge_coverage
+from .verdict import Paragraph, asks_obligation, carries_all, judge_coverage
 
 NOT_ADDRESSED = "The texts do not address this question."
 # "Does Article X cover Y?" in the forms people use: the verb may be any that asks whether a
@@ -54,6 +54,38 @@ def coverage_question(question: str) -> re.Match | None:
     return None
 
 
+# "Does Article 5 of <document> relax the rule ...?": any verb, once the document's name is cut away.
+_LOOSE = re.compile(r"^\s*(?:does|do|did|will|would|can|could|must|shall|may)\b[^?]*?" + _ARTICLE +
+                    r"(?P<rest>[^?]+?)\??\s*$", re.I)
+_LOOSE_HEAD = re.compile(r"^(?:\s*(?:\(\w+\)|(?:para(?:graph)?\.?|point)\s*\(?\w+\)?))*\s*(?:,\s*)?"
+                         r"(?P<verb>(?!of\b|in\b|on\b|under\b|the\b)[a-z]+)(?:\s+(?:out|up|down|for|to|with|on|"
+                         r"against|in))?\s+(?P<topic>.+)$", re.I)
+
+
+@dataclass
+class LooseCoverage:
+    """A coverage question no fixed form recognised, read with the documents' names removed."""
+
+    art: str
+    topic: str
+
+    def group(self, name: str) -> str:
+        return {"art": self.art, "topic": self.topic}[name]
+
+
+def loose_coverage_question(question: str, metas) -> LooseCoverage | None:
+    m = _LOOSE.match(question)
+    if not m:
+        return None
+    rest = strip_documents(m.group("rest"), [], metas)
+    rest = re.sub(r"^\s*(?:(?:of|in|under)\s+)?(?:(?:the\s+)?(?:convention|covenant|protocol|treaty)\b)?", "", rest,
+                  flags=re.I)
+    h = _LOOSE_HEAD.match(rest)
+    if not h or len(h.group("topic").split()) < 1:
+        return None
+    return LooseCoverage(m.group("art"), h.group("topic").strip(" ?."))
+
+
 # Questions about facts that treaty texts do not contain: who signed or ratified, and when.
 _OUTSIDE_FACTS = re.compile(
     r"\bhow many (?:states|countries|parties|nations|signator\w*)\b[^?]*\b(?:ratif\w*|signed|acceded|joined|"
@@ -62,9 +94,21 @@ _OUTSIDE_FACTS = re.compile(
     r"reserv\w*)"
     r"|\bwhen did \w+(?: \w+)? (?:ratif\w*|sign|accede|join)\b"
     r"|\bha(?:s|ve) (?-i:[A-Z])\w+(?: (?-i:[A-Z])\w+)? (?:ratified|signed|acceded|joined)\b"
-    r"|\b(?:ratification|signature|accession) (?:status|count|date)s?\b",
+    r"|\b(?:ratification|signature|accession) (?:status|count|date)s?\b"
+    r"|\b(?:in what year|on what date|what date|which year|when) did\b[^?]*\b(?:ratif\w*|sign|accede|join|"
+    r"enter(?:ed)? into force|adopt)\b"
+    r"|\bwho (?:chaired|presided over)\b"
+    r"|\bwho (?:drafted|negotiated|proposed|sponsored) (?:the|this|that) (?:convention|treaty|covenant|protocol)\b",
     re.I,
 )
+# Another instrument named in the question ("the GDPR", "the UK Online Safety Act"): its rules are
+# not in these texts unless the texts themselves name it.
+_INSTRUMENT = re.compile(
+    r"\b[A-Z][\w'\u2019-]*\s+(?:(?:and|of|on|for|the)\s+|[A-Z][\w'\u2019-]*\s+){0,6}"
+    r"(?:Act|Regulation|Directive|Code|Statute|Law)\b"
+    # an acronym used as an instrument: "under the GDPR", "does the GDPR impose"
+    r"|(?<=\bunder )(?:the )?[A-Z]{3,6}\b|\b(?<=the )[A-Z]{3,6}(?= (?:impose|require|say|set|provide|allow|permit|"
+    r"prohibit|define|regulate|oblige|demand|mandate)s?\b)")
 # A question asking for a number the texts would have to state.
 _UNITS = r"years?|months?|weeks?|days?|hours?|euros?|dollars?|percent|per cent"
 _QUANTITY = re.compile(
@@ -74,8 +118,9 @@ _QUANTITY = re.compile(
 )
 # Where a question names its subject: "does T regulate <X>", "what does T say about <X>".
 _SUBJECT = re.compile(
-    r"\b(?:regulat\w*|cover\w*|address\w*|mention\w*|say\w* (?:anything )?about|deal\w* with|appl(?:y|ies) to|"
-    r"govern\w*|provid\w* for|refer\w* to|defin\w*|ban\w*|prohibit\w*|criminali[sz]\w*|penalt(?:y|ies) for|"
+    r"\b(?:regulat(?:e|es|ed|ing)|cover(?:s|ed|ing)?|address(?:es|ed|ing)?|mention(?:s|ed|ing)?|"
+    r"say\w* (?:anything )?about|deal\w* with|appl(?:y|ies) to|govern(?:s|ed|ing)?|provid\w* for|refer\w* to|"
+    r"defin(?:e|es|ed|ing)|ban(?:s|ned|ning)?|prohibit\w*|criminali[sz]\w*|penalt(?:y|ies) for|"
     r"sanctions? for|rules? (?:on|for)|protect\w*(?: \w+)? (?:from|against)|oblig\w* \w+ to)\s+(?P<subject>[^?]+)",
     re.I,
 )
@@ -110,6 +155,9 @@ def _stated_quantity(text: str, unit: str | None) -> bool:
     return bool(re.search(rf"\b(?:\d+|{_NUMBER_WORDS})(?:[- ]\w+)?[- ]{re.escape(stem)}s?\b", text, re.I))
 
 
+# Where a subject's head ends and a clause restating or narrowing it begins.
+_CLAUSE = re.compile(r"\s(?:that|which|who|whose|meant\s+to|intended\s+to|used\s+(?:for|to)|in\s+order\s+to|"
+                     r"so\s+that)\s", re.I)
 _STOP_TOPIC = re.compile(r"^\s*(?:the|a|an|any|of|about)\s+", re.I)
 
 
@@ -178,11 +226,17 @@ class ExtractiveAnswerer:
         cfg = self.settings.answer
         support = [p for p in passages if p.reason != "cross_reference"]
         cov = coverage_question(question)
+        if cov is None and any(p.reason == "reference" for p in passages):
+            cov = loose_coverage_question(question, self.index.documents)
         if cov and any(p.reason == "reference" for p in passages):
             judged = self._coverage(question, cov, passages, assumed_document)
             if judged is not None:
                 return judged
         references = [p for p in support if p.reason == "reference"]
+        if references and (_OUTSIDE_FACTS.search(question) or _QUANTITY.search(question)):
+            gap = self._named_gap(question, resolved, references, passages, assumed_document)
+            if gap is not None:
+                return gap
         sentences = self.sentences(support)
         self.score(f"{resolved or question} {expansion}".strip(), sentences)
         best = max((s.score for s in sentences), default=0.0)
@@ -270,17 +324,37 @@ class ExtractiveAnswerer:
             paragraphs[key].sentences.append(s.text)
             by_text.setdefault(s.text, s)
         title = named[0].provision.article_title or ""
-        judged = judge_coverage(concepts, list(paragraphs.values()), title)
+        obligation = asks_obligation(question)
+        judged = judge_coverage(concepts, list(paragraphs.values()), title, obligation=obligation)
+        if judged.kind == "partly" and not judged.permissive:
+            # A trailing clause restates or narrows the subject ("images of minors that do not show a
+            # real child"): when the subject's head is carried in full, the clause cannot turn a
+            # "yes" into a "partly" by its wording alone.
+            head = _CLAUSE.split(topic, maxsplit=1)[0].strip(" ,")
+            head_concepts = [c for c in concepts if c in key_concepts(head, self._is_common)] if head != topic else []
+            if head_concepts and len(head_concepts) >= 2:
+                better = judge_coverage(head_concepts, list(paragraphs.values()), title, obligation=obligation)
+                if better.kind == "yes":
+                    judged = better
         evidence = [by_text[s] for _, s in judged.evidence if s in by_text]
         subject = topic[:1].upper() + topic[1:]
         sections: list[tuple[str, list[Sentence]]] = []
         instead: list[Sentence] = []
+        if judged.kind == "partly" and not judged.permissive:
+            instead = self._addressed_instead(concepts, topic, passages, inside)
+            if any(s.provision.doc_id == doc_id for s in instead):
+                # What X shares with Y is incidental when the same treaty puts Y in another article:
+                # the honest verdict is "no", and where Y is.
+                judged.kind = "no"
         if judged.kind == "yes":
             sections.append((f"Yes. {label} addresses {topic}:", evidence))
         elif judged.excluded:
             sections.append((f"No. {label} expressly excludes {topic}:", evidence))
+        elif judged.permissive:
+            sections.append((f"Partly. {label} addresses {topic}, but does not require it: it permits, "
+                             f"invites or conditions it:", evidence))
         else:
-            instead = self._addressed_instead(concepts, topic, passages, inside)
+            instead = instead or self._addressed_instead(concepts, topic, passages, inside)
             if judged.kind == "partly":
                 sections.append((f"Partly. {label} mentions {display(judged.carried)} but does not expressly "
                                  f"address {display(judged.missing)}:", evidence))
@@ -298,8 +372,12 @@ class ExtractiveAnswerer:
             evidence=[s.text for s in (evidence if judged.kind != "no" or judged.excluded else named[:1])],
             instead=list(dict.fromkeys(s.provision.label for s in instead)),
             reason={"yes": f"{label} carries every key concept ({display(concepts)}) in one paragraph.",
-                    "partly": f"{label} carries {display(judged.carried)}, not {display(judged.missing)}.",
+                    "partly": (f"{label} carries {display(concepts)} only in permissive or conditional wording."
+                               if judged.permissive else
+                               f"{label} carries {display(judged.carried)}, not {display(judged.missing)}."),
                     "no": (f"{label} names {display(concepts)} only to exclude it." if judged.excluded
+                           else f"{label} shares only {display(judged.carried)} with it; the treaty addresses "
+                                f"{topic} in another article." if judged.carried
                            else f"No sentence of {label} carries {display(concepts)}.")}[judged.kind],
         )
         extra = [s.passage for s in instead]
@@ -366,6 +444,22 @@ class ExtractiveAnswerer:
                       assumed_document=assumed_document, mode="extractive",
                       passages=passages)  # includes any passage found by a topic search
 
+    def _named_gap(self, question: str, resolved: str | None, references: list[Passage],
+                   passages: list[Passage], assumed_document: str | None) -> Answer | None:
+        """A question about a named provision that asks for what no treaty text records (who
+        ratified it, when) or for a number the provision does not state ("within how many days
+        under Art. 18?"): say so, and quote what the provision does say."""
+        topic = strip_documents(resolved or question, [], self.index.documents)
+        reason = self.not_addressed_reason(question, topic, references, named=True)
+        if not reason:
+            return None
+        label = _join_labels(list(dict.fromkeys(self._label(p) for p in references)))
+        said = self._reference_sentences(self.sentences(references))[:2]
+        answer = self._compose(question, [(f"The texts do not address this: {reason}. What {label} does say:", said)],
+                               passages, assumed_document, Verdict(kind="not_addressed", subject=topic, reason=reason))
+        answer.refused = True
+        return answer
+
     def refuse(self, question: str, passages: list[Passage], reason: str = "") -> Answer:
         return self._refusal(question, passages, 0.0, reason)
 
@@ -404,6 +498,28 @@ class ExtractiveAnswerer:
         return [s for s in ranked if stems[s.text]][:2]
 
     # -- is the subject in the texts at all? ----------------------------------------------
+    def _other_instrument(self, question: str) -> str | None:
+        """Why an instrument (or acronym) the question names is outside the texts: it is not
+        indexed and no indexed text names it; None when there is none."""
+        known = {m.span for m in find_documents(question, self.index.documents)}
+        for m in _INSTRUMENT.finditer(question):
+            name = re.sub(r"^the\s+", "", m.group(0).strip())
+            start = m.start() + m.group(0).find(name)
+            if any(a <= start < b for a, b in known) or name.lower() in ("un", "eu", "ngo", "ict"):
+                continue
+            words = [w for w in tokenize(name) if w]
+            if len(words) == 1 and any(v in self._document_frequency() for v in _spellings(words[0])):
+                continue  # an acronym the texts use
+            if len(words) > 1 and self._phrase_in_texts(name):
+                continue
+            return f"the texts never mention {name}" if name.isupper() else \
+                f"the texts do not contain the rules of the {name}"
+        return None
+
+    def _phrase_in_texts(self, phrase: str) -> bool:
+        needle = " ".join(phrase.lower().split())
+        return any(needle in " ".join(c.text.lower().split()) for c in self.index.chunks.values())
+
     def _is_common(self, stem: str) -> bool:
         """A word in over a quarter of all chunks frames a question; it cannot decide one."""
         df = self._document_frequency()
@@ -432,7 +548,8 @@ class ExtractiveAnswerer:
             self._df, self._df_for = df, chunks
         return self._df
 
-    def not_addressed_reason(self, question: str, topic: str, support: list[Passage]) -> str | None:
+    def not_addressed_reason(self, question: str, topic: str, support: list[Passage],
+                             named: bool = False) -> str | None:
         """Why the texts cannot answer this, decided from evidence, or None when they may.
 
         - facts treaty texts never record (ratifications, signatures, a state's accession);
@@ -441,24 +558,27 @@ class ExtractiveAnswerer:
         - no passage found carries any key concept of the question."""
         m = _OUTSIDE_FACTS.search(question)
         if m:
-            return ("treaty texts do not record which states signed, ratified or acceded to them, "
-                    "or when; the depositary's records do")
+            return ("treaty texts do not record who negotiated them, which states signed, ratified or "
+                    "acceded to them, or when; the negotiating records and the depositary's records do")
+        other = self._other_instrument(question)
+        if other:
+            return other
         topic = self.index.lexical.correct(topic, self.index.english_words)  # "serius crime"
         concepts = key_concepts(topic, self._is_common)
         df = self._document_frequency()
-        subject = _SUBJECT.search(topic)
+        subject = None if named else _SUBJECT.search(topic)  # a named provision is quoted, not judged by words
         if subject:  # "Does T regulate <drones>?": a subject the texts never name cannot be addressed
             for c in key_concepts(subject.group("subject"), self._is_common):
                 if not any(all(any(v in df for v in _spellings(s)) for s in alt) for alt in c.alternatives):
                     return f"the texts never use the term \u201c{c.label}\u201d"
-        texts = [p.chunk.embed_text for p in support[:6]]  # with the article's title
+        texts = [p.chunk.embed_text for p in (support if named else support[:6])]  # with the article's title
         unit = _QUANTITY.search(question)
         subject = [c for c in concepts if not _QUANTITY.search(f"how many {c.label}")]
         unit_name = unit and (unit.group("unit") or unit.group("unit_in"))
-        if unit and not any(_stated_quantity(s, unit_name) and (not subject or carried(subject, s))
+        if unit and not any(_stated_quantity(s, unit_name) and len(carried(subject, s)) == len(subject)
                             for t in texts for _, _, s in sentence_spans(t, 0, len(t))):
             return f"none of the provisions found sets a number of {_unit_name(unit_name)}"
-        if concepts and texts and not any(carried(concepts, t) for t in texts):
+        if not named and concepts and texts and not any(carried(concepts, t) for t in texts):
             return f"no provision found mentions {display(concepts)}"
         return None
 

@@ -19,7 +19,23 @@ from .concepts import Concept, carried
 # Explicit exclusion, not any negation: "shall not decline ... on the ground of bank secrecy" covers
 # bank secrecy; "are not intended to govern consensual activities" excludes them.
 _NEGATED = re.compile(r"\bnot\s+(?:be\s+)?(?:intended\s+to\s+(?:govern|apply|cover)|appl(?:y|icable)|cover(?:ed)?|"
-                      r"govern(?:ed)?)\b|\bshall\s+not\s+apply\b|\bexcluded\s+from\b", re.I)
+                      r"govern(?:ed)?)\b|\bshall\s+not\s+apply\b|\bexcluded\s+from\b|\bwith\s+the\s+exception\s+of\b",
+                      re.I)
+# Wording that permits, invites or conditions instead of obliging: "may", "shall consider", "shall
+# endeavour", "encourage", "where appropriate", "subject to its domestic law". A provision that
+# says a thing only this way does not *require* it. "as may be necessary" is the standard wording
+# of an obligation ("shall adopt such measures as may be necessary"), not a permission.
+_WEAK = re.compile(r"\b(?:may(?!\s+be\s+necessary)|might|shall\s+consider|consider\s+\w+ing|endeavou?r|encourage[sd]?|"
+                   r"seek\s+to|(?:where|when|as|if)\s+(?:it\s+deems\s+)?appropriate|to\s+the\s+extent\s+(?:possible|"
+                   r"appropriate)|(?:if|where)\s+permitted\s+by|within\s+(?:its|their)\s+(?:means|possibilities)|"
+                   r"subject\s+to\s+(?:its|their)\s+(?:domestic\s+law|basic\s+principles|legal\s+system))\b", re.I)
+_ASKS_OBLIGATION = re.compile(r"\b(?:requir\w*|oblig\w*|must|mandat\w*|compel\w*|ha(?:ve|s)\s+to|need\s+to|"
+                              r"bound\s+to)\b", re.I)
+
+
+def asks_obligation(question: str) -> bool:
+    """Does the question ask whether something is required (not only mentioned or allowed)?"""
+    return bool(_ASKS_OBLIGATION.search(question))
 
 
 @dataclass
@@ -38,12 +54,15 @@ class CoverageJudgement:
     missing: list[Concept] = field(default_factory=list)
     evidence: list[tuple[Paragraph, str]] = field(default_factory=list)  # (paragraph, sentence)
     excluded: bool = False  # "no" because the provision expressly excludes the subject
+    permissive: bool = False  # "partly": the provision carries the subject, but only as a permission
 
 
 def judge_coverage(concepts: list[Concept], paragraphs: list[Paragraph], title: str = "",
-                   max_evidence: int = 3) -> CoverageJudgement:
+                   max_evidence: int = 3, obligation: bool = False) -> CoverageJudgement:
     """Judge a provision against the subject's key concepts. The article title counts as part
-    of every paragraph (a title "Assistance to victims" carries *victim*)."""
+    of every paragraph (a title "Assistance to victims" carries *victim*). With `obligation`
+    (the question asks whether it is *required*), a provision that carries the subject only in
+    permissive wording ("may", "shall consider") is "partly"."""
     if not concepts:
         raise ValueError("a coverage verdict needs at least one key concept")
     from_title = set(map(id, carried(concepts, title))) if title else set()
@@ -75,16 +94,20 @@ def judge_coverage(concepts: list[Concept], paragraphs: list[Paragraph], title: 
     else:
         kind = "no"
         pool = []
-    excluded = False
-    if kind == "yes" and pool and all(_NEGATED.search(s) for _, s, _ in pool):
+    excluded = permissive = False
+    if kind in ("yes", "partly") and pool and all(_NEGATED.search(s) for _, s, _ in pool):
         # "The provisions of paragraph 1 are not intended to govern X": the provision names X only
         # to exclude it, which is a "no" a reader can check, not a "yes".
         kind, excluded = "no", True
+    elif kind == "yes" and obligation:
+        full = [x for x in pool if len(x[2]) == len(all_ids)] or pool
+        if all(_WEAK.search(s) for _, s, _ in full):
+            kind, permissive = "partly", True
     pool = sorted(pool, key=lambda x: -len(x[2]))[:max_evidence]
     order = {id(s): n for n, (_, s, _) in enumerate(per_sentence)}
     pool.sort(key=lambda x: order.get(id(x[1]), 0))
     return CoverageJudgement(kind=kind, carried=has, missing=missing,
-                             evidence=[(p, s) for p, s, _ in pool], excluded=excluded)
+                             evidence=[(p, s) for p, s, _ in pool], excluded=excluded, permissive=permissive)
 
 
 def _carried_by(para, per_sentence, from_title: set[int]) -> set[int]:
