@@ -113,7 +113,10 @@ _INSTRUMENT = re.compile(
 _UNITS = r"years?|months?|weeks?|days?|hours?|euros?|dollars?|percent|per cent"
 _QUANTITY = re.compile(
     r"\b(?:how many|how much|how long|maximum|minimum|number of|amount of)\b[^?.]*?\b(?P<unit>" + _UNITS + r")\b"
-    r"|\bin (?P<unit_in>" + _UNITS + r")\b",
+    r"|\bin (?P<unit_in>" + _UNITS + r")\b"
+    # a sum of money or a threshold: any figure would do ("what cash amount triggers ...", "the maximum fine")
+    r"|\b(?:how much (?:money|compensation|damages|cash)|what (?:\w+ )?(?:amount|threshold|sum)|"
+    r"(?:maximum|minimum) (?:fine|amount|sum|penalty|compensation))\b",
     re.I,
 )
 # Where a question names its subject: "does T regulate <X>", "what does T say about <X>".
@@ -571,13 +574,21 @@ class ExtractiveAnswerer:
             for c in key_concepts(subject.group("subject"), self._is_common):
                 if not any(all(any(v in df for v in _spellings(s)) for s in alt) for alt in c.alternatives):
                     return f"the texts never use the term \u201c{c.label}\u201d"
+        if not named:  # a technical term ("VPN", "cryptocurrency") that is neither in the texts nor a word
+            english = self.index.english_words
+            for c in concepts:
+                words = [w for alt in c.alternatives for w in alt]
+                if len(c.alternatives) == 1 and len(words) == 1 and c.label.isalpha() and len(c.label) >= 3 \
+                        and c.label.lower() not in english and not any(v in df for v in _spellings(words[0])):
+                    return f"the texts never use the term \u201c{c.label}\u201d"
         texts = [p.chunk.embed_text for p in (support if named else support[:6])]  # with the article's title
         unit = _QUANTITY.search(question)
         subject = [c for c in concepts if not _QUANTITY.search(f"how many {c.label}")]
         unit_name = unit and (unit.group("unit") or unit.group("unit_in"))
         if unit and not any(_stated_quantity(s, unit_name) and len(carried(subject, s)) == len(subject)
                             for t in texts for _, _, s in sentence_spans(t, 0, len(t))):
-            return f"none of the provisions found sets a number of {_unit_name(unit_name)}"
+            return (f"none of the provisions found sets a number of {_unit_name(unit_name)}" if unit_name
+                    else "none of the provisions found sets an amount")
         if not named and concepts and texts and not any(carried(concepts, t) for t in texts):
             return f"no provision found mentions {display(concepts)}"
         return None

@@ -3,9 +3,15 @@
 Rules a lawyer would accept, decided from the provision's words (see concepts.py):
 - yes: one paragraph of the provision carries every key concept of the subject;
 - partly: the provision carries some key concepts but no paragraph carries them all;
-- no: none of its sentences carries any key concept.
-The evidence is the sentences that decide it; for "no", the provision's title and opening,
-so the reader can check the "no" at a glance.
+- no: none of its sentences carries any key concept, or it names the subject only to exclude it
+  ("with the exception of", "not intended to govern");
+- a question that asks whether the subject is *required* gets "partly" when the provision
+  carries it only as a permission or under a condition ("may", "shall consider", "where
+  appropriate").
+The answerer (extractive.py) adds one rule that needs the whole treaty: a "partly" becomes "no"
+when the same treaty addresses the subject in full in another article (what the two share is
+incidental). The evidence is the sentences that decide it; for "no", the provision's title and
+opening, so the reader can check the "no" at a glance.
 """
 from __future__ import annotations
 
