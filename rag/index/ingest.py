@@ -183,17 +183,8 @@ class Ingestor:
         if previous == doc.hash and set(self.store.ids_for(doc.id)) != set(self.registry.chunk_hashes(doc.id)):
             # Unchanged text, but Chroma lost (or gained) vectors of it: index it again, which
             # reuses every vector still there and embeds only the missing ones.
-            try:
-                res.provisions, res.chunks, res.embedded = self.index_document(doc)
-            except LoadError as exc:
-                res.status, res.error, res.detail = "failed", exc.message, exc.detail
-                return res
-            except Exception as exc:  # noqa: BLE001
-                log.exception("repairing %s failed", path)
-                res.status, res.error = "failed", "repairing its vectors failed (see the server log)"
-                res.detail = f"{type(exc).__name__}: {exc}"
-                return res
-            res.status = "repaired"
+            if self._index_into(res, doc, path, "repairing its vectors failed (see the server log)"):
+                res.status = "repaired"
             return res
         if previous == doc.hash:
             parsed = self.registry.parsed(doc.id)
@@ -202,15 +193,7 @@ class Ingestor:
             if other != path_text(path):  # moved or renamed: remember where it lives now
                 self.registry.set_path(doc.id, path_text(path))
             return res
-        try:
-            res.provisions, res.chunks, res.embedded = self.index_document(doc)
-        except LoadError as exc:
-            res.status, res.error, res.detail = "failed", exc.message, exc.detail
-            return res
-        except Exception as exc:  # noqa: BLE001
-            log.exception("indexing %s failed", path)
-            res.status, res.error = "failed", "indexing failed (an internal error; see the server log)"
-            res.detail = f"{type(exc).__name__}: {exc}"
+        if not self._index_into(res, doc, path, "indexing failed (an internal error; see the server log)"):
             return res
         # The same file indexed earlier under another id (its front matter changed): drop that.
         for d in self.registry.documents():
@@ -218,6 +201,21 @@ class Ingestor:
                 self.remove(d["doc_id"])
         res.status = "updated" if previous else "ingested"
         return res
+
+    def _index_into(self, res: FileResult, doc: Document, path: Path, internal: str) -> bool:
+        """index_document, its counts or its failure recorded on `res`; False when it failed.
+        A LoadError (a limit, the time budget) is the user's message; anything else is logged
+        and shown as `internal`."""
+        try:
+            res.provisions, res.chunks, res.embedded = self.index_document(doc)
+            return True
+        except LoadError as exc:
+            res.status, res.error, res.detail = "failed", exc.message, exc.detail
+        except Exception as exc:  # noqa: BLE001 - never let one file abort the batch
+            log.exception("indexing %s failed", path)
+            res.status, res.error = "failed", internal
+            res.detail = f"{type(exc).__name__}: {exc}"
+        return False
 
     def index_document(self, doc: Document) -> tuple[int, int, int]:
         limits = self.settings.limits
