@@ -3,7 +3,10 @@
 A verdict is decided by words, not by cosine similarity: "Does Article 14 cover victim
 rehabilitation?" has the key concepts *victim* and *rehabilitation*, and a sentence carries
 *rehabilitation* when it says "rehabilitation" or a glossary equivalent ("recovery"), compared
-as stems so "victims" carries "victim". Dense similarity may rank evidence elsewhere; it never
+as stems so "victims" carries "victim". A word the glossary does not know is also carried by its
+ordinary-English equivalents (thesaurus.py: "accused" by "charged"). Function words ("because",
+"someone", "up") and words of very many senses ("work", "carry") frame a question and are never
+key concepts. Dense similarity may rank evidence elsewhere; it never
 decides alone.
 """
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .. import thesaurus
 from ..glossary import GROUPS
 from ..index.lexical import _STOP, _TOKEN, _stemmer, tokenize
 
@@ -34,6 +38,19 @@ criminalise criminalising criminalised criminalisation oblige obliges obliged ob
 measure measures necessary legislative appropriate other such each every law laws domestic right rights
 against between through across during without with from for to of in on at by as an a the and or but
 un
+""".split() + """
+about above across after afterwards again ago almost along already although always among amongst
+another anybody anyone anyhow anyway anywhere around away back because before beforehand behind
+below beside besides beyond both come comes came coming either else elsewhere enough ever everybody
+everyone everywhere except few get gets got getting go goes going gone went give gives gave given
+hence here hereby herein hers herself him himself hers however indeed instead itself keep kept
+let lets like likely make makes made making many meanwhile mine myself neither never nevertheless
+nobody none noone nothing now nowhere often once onto otherwise ours ourselves out over overall
+perhaps please put quite rather same seem seems seemed several since somebody somehow someone
+somewhere sometime sometimes soon take takes took taken thereby therefore therein thereupon though
+thus together toward towards unless until up upon us use used uses using via well whatever whenever
+wherever whether while whoever whole whom whose yet yourself yourselves off just ok okay lot lots
+basically literally kind sort get anymore anyone someone something
 """.split()
 
 
@@ -77,11 +94,18 @@ def _contains(hay: list[str], needle: tuple[str, ...]) -> bool:
     return any(tuple(hay[i:i + n]) == needle for i in range(len(hay) - n + 1))
 
 
-def key_concepts(topic: str, is_common: callable = lambda stem: False) -> list[Concept]:
+def key_concepts(topic: str, is_common: callable = lambda stem: False, ordinary: bool = False,
+                 compounds: bool = False) -> list[Concept]:
     """The concepts a topic is about: glossary phrases first, then its other content words.
 
     `is_common(stem)` marks words too frequent in the texts to decide anything (e.g. a word in
-    most provisions); they are dropped unless the glossary knows them."""
+    most provisions); they are dropped unless the glossary knows them. With `ordinary`, a word
+    is also carried by its ordinary-English equivalents (thesaurus.py). That is for judging one
+    named provision, where a loose equivalent rarely turns up by chance; across the whole corpus
+    ("do the texts mention X anywhere?") it would always find one, so it is off by default.
+    With `compounds`, a two-word noun of WordNet ("artificial intelligence") is one concept, for
+    asking whether the texts use a term at all (a text that says "criminal intelligence" does not
+    speak of artificial intelligence)."""
     text = topic.lower().replace("’", "'")
     spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text) if m.group(0) not in _STOP]
     words = [text[a:b] for a, b in spans]
@@ -103,11 +127,20 @@ def key_concepts(topic: str, is_common: callable = lambda stem: False) -> list[C
                     if other == phrase and gj != gi:
                         alts |= groups[gj]
                 found.append((i, Concept(text[spans[i][0]:spans[i + n - 1][1]], frozenset(alts))))
+    if compounds:
+        for i in range(len(stems) - 1):
+            pair = (stems[i], stems[i + 1])
+            if not used[i] and not used[i + 1] and thesaurus.is_compound(pair) \
+                    and not any(s in frame for s in pair):
+                used[i] = used[i + 1] = True
+                found.append((i, Concept(text[spans[i][0]:spans[i + 1][1]], frozenset({pair}))))
     for i, s in enumerate(stems):
-        if used[i] or s in frame or s.isdigit() or len(s) < 2 or is_common(s):
+        if used[i] or s in frame or s.isdigit() or len(s) < 2 or is_common(s) or thesaurus.is_general(s):
             continue
         used[i] = True
-        found.append((i, Concept(words[i], frozenset({(s,)}))))
+        alts = {(s,)} | ({alt for alt in thesaurus.related(s)
+                          if not (len(alt) == 1 and (alt[0] in frame or is_common(alt[0])))} if ordinary else set())
+        found.append((i, Concept(words[i], frozenset(alts))))
     out: list[Concept] = []
     seen: set[frozenset] = set()
     for _, c in sorted(found, key=lambda x: x[0]):

@@ -306,7 +306,7 @@ class ExtractiveAnswerer:
         topic = _STOP_TOPIC.sub("", cov.group("topic")).strip(" ?.")
         topic = strip_documents(topic, [], self.index.documents) or topic  # "... under the Lanzarote Convention"
         topic = re.sub(r"\s+(?:under|in|of|by|from|within|according to)(?:\s+the)?\s*$", "", topic, flags=re.I) or topic
-        concepts = key_concepts(topic, self._is_common)
+        concepts = key_concepts(topic, self._is_common, ordinary=True)
         inside = [p for p in passages if p.reason == "reference"]
         inside = [p for p in inside if p.target == inside[0].target] if inside else inside  # the first one named
         if not concepts or not inside:
@@ -334,7 +334,8 @@ class ExtractiveAnswerer:
             # real child"): when the subject's head is carried in full, the clause cannot turn a
             # "yes" into a "partly" by its wording alone.
             head = _CLAUSE.split(topic, maxsplit=1)[0].strip(" ,")
-            head_concepts = [c for c in concepts if c in key_concepts(head, self._is_common)] if head != topic else []
+            head_concepts = [c for c in concepts if c in key_concepts(head, self._is_common, ordinary=True)] \
+                if head != topic else []
             if head_concepts and len(head_concepts) >= 2:
                 better = judge_coverage(head_concepts, list(paragraphs.values()), title, obligation=obligation)
                 if better.kind == "yes":
@@ -345,9 +346,11 @@ class ExtractiveAnswerer:
         instead: list[Sentence] = []
         if judged.kind == "partly" and not judged.permissive:
             instead = self._addressed_instead(concepts, topic, passages, inside)
-            if any(s.provision.doc_id == doc_id for s in instead):
-                # What X shares with Y is incidental when the same treaty puts Y in another article:
-                # the honest verdict is "no", and where Y is.
+            if any(s.provision.doc_id == doc_id for s in instead) or \
+                    (instead and 2 * len(judged.carried) <= len(concepts)):
+                # What X shares with Y is incidental when the same treaty puts Y in another article,
+                # or another treaty carries all of Y where X carries half of it at most: the honest
+                # verdict is "no", and where Y is.
                 judged.kind = "no"
         if judged.kind == "yes":
             sections.append((f"Yes. {label} addresses {topic}:", evidence))
@@ -523,6 +526,11 @@ class ExtractiveAnswerer:
         needle = " ".join(phrase.lower().split())
         return any(needle in " ".join(c.text.lower().split()) for c in self.index.chunks.values())
 
+    def _in_texts(self, concept: Concept) -> bool:
+        """Does any text of the corpus use the concept (any of its spellings or equivalents)?"""
+        df = self._document_frequency()
+        return any(all(any(v in df for v in _spellings(s)) for s in alt) for alt in concept.alternatives)
+
     def _is_common(self, stem: str) -> bool:
         """A word in over a quarter of all chunks frames a question; it cannot decide one."""
         df = self._document_frequency()
@@ -571,9 +579,14 @@ class ExtractiveAnswerer:
         df = self._document_frequency()
         subject = None if named else _SUBJECT.search(topic)  # a named provision is quoted, not judged by words
         if subject:  # "Does T regulate <drones>?": a subject the texts never name cannot be addressed
-            for c in key_concepts(subject.group("subject"), self._is_common):
-                if not any(all(any(v in df for v in _spellings(s)) for s in alt) for alt in c.alternatives):
-                    return f"the texts never use the term \u201c{c.label}\u201d"
+            wanted = key_concepts(subject.group("subject"), self._is_common, compounds=True)
+            absent = [c for c in wanted if not self._in_texts(c)]
+            # Half the subject or more, or a whole compound noun, not one modifier of it: "quickly
+            # preserving stored data" is addressed although no text says "quickly"; "porn websites
+            # verifying users' age" and "police use of facial recognition" are not.
+            if absent and (2 * len(absent) >= len(wanted) or any(" " in c.label for c in absent)):
+                return f"the texts never use the term{'s' if len(absent) > 1 else ''} " + \
+                    ", ".join(f"\u201c{c.label}\u201d" for c in absent)
         if not named:  # a technical term ("VPN", "cryptocurrency") that is neither in the texts nor a word
             english = self.index.english_words
             for c in concepts:
