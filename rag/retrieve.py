@@ -198,6 +198,10 @@ class Retriever:
     def _lookup(self, query: Query, filters: Filters, found: _Found) -> list[Passage]:
         out: list[Passage] = []
         for ref in query.refs.references:
+            mentions = self._mentions(ref)
+            if mentions:  # "What does the Knowmad commentary say about Article 14?"
+                out += mentions
+                continue
             doc_id, note = self._document_for(ref, query, filters, found)
             if note:
                 found.notices.append(note)
@@ -214,6 +218,19 @@ class Retriever:
                       for c in self.index.chunks_of_provision(pid)]
             out += self._order_by_topic(query, ref, doc_id, chunks)
         return out
+
+    def _mentions(self, ref: Reference) -> list[Passage]:
+        """A document without articles (a commentary) named with an article number speaks *about*
+        that article of another instrument: its passages that mention "Article N" answer it."""
+        doc_id = ref.doc_id
+        if not doc_id or doc_id not in self.index.documents or self.index.provision(f"{doc_id}/art_1") \
+                or self.index.provision(f"{doc_id}/art_{ref.article}"):
+            return []
+        pattern = re.compile(rf"\bArt(?:icle|\.)?\s*{re.escape(ref.article)}\b(?!\.\d)", re.I)
+        chunks = self.index.chunks
+        hits = [chunks[cid] for cid in self.index.chunk_ids_where([doc_id])
+                if cid in chunks and pattern.search(chunks[cid].text)]
+        return [Passage(chunk=c, score=1.0, reason="reference", target=c.provision_id) for c in hits[:4]]
 
     def _order_by_topic(self, query: Query, ref: Reference, doc_id: str, found: list[Passage]) -> list[Passage]:
         """ "Does Article 18 of UNTOC allow video testimony?": the paragraph about video first.

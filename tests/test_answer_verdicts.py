@@ -153,3 +153,40 @@ def test_a_protocol_named_through_its_parents_abbreviation(qa):
     metas = qa.index.documents
     found = find_documents("Article 9 of the Optional Protocol to the CRC on the sale of children", metas)
     assert [d.doc_id for d in found] == ["crc-opsc"]
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("At what age can children be held criminally responsible under the CRC?", "sets an age"),
+    ("How long does the Human Rights Committee take to examine a communication?", "sets a length of time"),
+])
+def test_an_age_or_a_length_of_time_the_texts_do_not_set_is_not_addressed(qa, question, reason):
+    answer = qa.ask(question)
+    assert answer.refused and answer.verdict.kind == "not_addressed", answer.answer
+    assert reason in answer.answer
+
+
+@pytest.mark.parametrize("question, provision", [
+    ("Up to what age is a person a child under the CRC?", "crc/art_1"),
+    ("How long can the expedited preservation of computer data last under the Budapest Convention?",
+     "budapest-convention/art_16"),
+])
+def test_an_age_or_a_length_of_time_the_texts_set_is_answered(qa, question, provision):
+    answer = qa.ask(question)
+    assert not answer.refused, answer.answer
+    assert provision in cited_articles(answer)
+
+
+def test_a_follow_up_with_its_own_subject_does_not_inherit_a_refused_word(qa):
+    first = qa.ask("What does the CRC say about locking up children?")
+    assert first.refused  # "locking" is not a word of the texts
+    answer = qa.ask("can a 16 year old be sentenced to life imprisonment without possibility of release?",
+                    [Turn.from_answer(first)])
+    assert not answer.refused, answer.answer
+    assert "crc/art_37" in cited_articles(answer)
+
+
+def test_a_commentary_asked_about_an_article_quotes_where_it_discusses_it(qa):
+    answer = qa.ask("What does the Knowmad Institut say about Article 14 of the UN cybercrime convention?")
+    assert not answer.refused, answer.answer
+    assert answer.citations and all(c.doc_id == "knowmad-2024-08-commentary" for c in answer.citations)
+    assert any("Article 14" in c.text for c in answer.citations)

@@ -50,7 +50,9 @@ perhaps please put quite rather same seem seems seemed several since somebody so
 somewhere sometime sometimes soon take takes took taken thereby therefore therein thereupon though
 thus together toward towards unless until up upon us use used uses using via well whatever whenever
 wherever whether while whoever whole whom whose yet yourself yourselves off just ok okay lot lots
-basically literally kind sort get anymore anyone someone something
+basically literally kind sort get anymore anyone someone something define defines defined
+dont doesnt didnt cant couldnt wouldnt shouldnt wont isnt arent wasnt werent havent hasnt
+country countries person persons people individual individuals
 """.split()
 
 

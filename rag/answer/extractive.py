@@ -115,8 +115,14 @@ _QUANTITY = re.compile(
     r"\b(?:how many|how much|how long|maximum|minimum|number of|amount of)\b[^?.]*?\b(?P<unit>" + _UNITS + r")\b"
     r"|\bin (?P<unit_in>" + _UNITS + r")\b"
     # a sum of money or a threshold: any figure would do ("what cash amount triggers ...", "the maximum fine")
-    r"|\b(?:how much (?:money|compensation|damages|cash)|what (?:\w+ )?(?:amount|threshold|sum)|"
-    r"(?:maximum|minimum) (?:fine|amount|sum|penalty|compensation))\b",
+    r"|\b(?:how much (?:money|compensation|damages|cash)|what (?:\w+ )?(?:amount|threshold|sum|value)|"
+    r"(?:maximum|minimum) (?:fine|amount|sum|penalty|compensation))\b"
+    # an age: "at what age", "the minimum age for", "how old", "the age of consent"
+    r"|\b(?P<age>(?:at|from|until|below|above|under|over) what age|what(?: is the)? (?:minimum |maximum )?age|"
+    r"how old|(?:minimum|maximum) age|age of (?:consent|criminal responsibility|majority))\b"
+    # a length of time or of a sentence: "how long", "the maximum prison term"
+    r"|\b(?P<duration>how long|(?:maximum|minimum) (?:prison |jail )?(?:term|sentence|punishment)|"
+    r"(?:maximum|minimum) (?:period|duration))\b",
     re.I,
 )
 # Where a question names its subject: "does T regulate <X>", "what does T say about <X>".
@@ -146,12 +152,22 @@ def _spellings(stem: str) -> set[str]:
 
 
 def _unit_name(unit: str | None) -> str:
+    if unit == "age":
+        return "an age"
+    if unit == "duration":
+        return "a length of time"
     unit = (unit or "amount").lower()
     return unit if unit.endswith("s") else unit + "s"
 
 
 def _stated_quantity(text: str, unit: str | None) -> bool:
-    """Does the text state a number of this unit ("ninety days", "10 years")?"""
+    """Does the text state a number of this unit ("ninety days", "10 years")? An age is a number of
+    years ("the age of eighteen years", "the age of 18"); a duration, a number of any unit of time."""
+    if unit == "age":
+        return _stated_quantity(text, "years") or bool(
+            re.search(rf"\bage of (?:\d+|{_NUMBER_WORDS})\b", text, re.I))
+    if unit == "duration":
+        return any(_stated_quantity(text, u) for u in ("years", "months", "weeks", "days", "hours"))
     stem = (unit or "").lower().rstrip("s")
     if not stem or stem in ("how much", "fines of", "fine of"):
         return bool(re.search(r"\d", text))
@@ -577,7 +593,12 @@ class ExtractiveAnswerer:
         topic = self.index.lexical.correct(topic, self.index.english_words)  # "serius crime"
         concepts = key_concepts(topic, self._is_common)
         df = self._document_frequency()
-        subject = None if named else _SUBJECT.search(topic)  # a named provision is quoted, not judged by words
+        # A word the texts never use is judged in the question's own words: in a follow-up, the
+        # earlier turn's words (carried into `topic`) were already judged there, and a follow-up
+        # with a subject of its own must not inherit their refusal.
+        own = self.index.lexical.correct(strip_documents(question, [], self.index.documents),
+                                         self.index.english_words)
+        subject = None if named else _SUBJECT.search(own)  # a named provision is quoted, not judged by words
         if subject:  # "Does T regulate <drones>?": a subject the texts never name cannot be addressed
             wanted = key_concepts(subject.group("subject"), self._is_common, compounds=True)
             absent = [c for c in wanted if not self._in_texts(c)]
@@ -589,17 +610,30 @@ class ExtractiveAnswerer:
                     ", ".join(f"\u201c{c.label}\u201d" for c in absent)
         if not named:  # a technical term ("VPN", "cryptocurrency") that is neither in the texts nor a word
             english = self.index.english_words
-            for c in concepts:
+            for c in key_concepts(own, self._is_common):
                 words = [w for alt in c.alternatives for w in alt]
                 if len(c.alternatives) == 1 and len(words) == 1 and c.label.isalpha() and len(c.label) >= 3 \
                         and c.label.lower() not in english and not any(v in df for v in _spellings(words[0])):
                     return f"the texts never use the term \u201c{c.label}\u201d"
         texts = [p.chunk.embed_text for p in (support if named else support[:6])]  # with the article's title
         unit = _QUANTITY.search(question)
-        subject = [c for c in concepts if not _QUANTITY.search(f"how many {c.label}")]
-        unit_name = unit and (unit.group("unit") or unit.group("unit_in"))
-        if unit and not any(_stated_quantity(s, unit_name) and len(carried(subject, s)) == len(subject)
-                            for t in texts for _, _, s in sentence_spans(t, 0, len(t))):
+        # What the number is a number of: the question less its quantity words ("how long", "at what
+        # age") and, for a length of time, the verbs that only say it lasts ("last", "take").
+        asked = _QUANTITY.sub(" ", topic)
+        if unit and unit.group("duration"):
+            asked = re.sub(r"\b(?:last|lasts|lasting|take|takes|remain|remains|stay|stays)\b", " ", asked, flags=re.I)
+        subject = [c for c in key_concepts(asked, self._is_common) if not _QUANTITY.search(f"how many {c.label}")]
+        unit_name = unit and (unit.group("unit") or unit.group("unit_in")
+                              or ("age" if unit.group("age") else "duration" if unit.group("duration") else None))
+        def states_it(t: str) -> bool:  # the passage is about the subject, and one of its sentences
+            # that speaks of the subject states the number ("the term 'minor' ... under 18 years of age")
+            return len(carried(subject, t)) == len(subject) and any(
+                _stated_quantity(s, unit_name) and (not subject or carried(subject, s))
+                for _, _, s in sentence_spans(t, 0, len(t)))
+
+        if unit and not any(states_it(t) for t in texts):
+            if unit_name in ("age", "duration"):
+                return f"none of the provisions found sets {_unit_name(unit_name)}"
             return (f"none of the provisions found sets a number of {_unit_name(unit_name)}" if unit_name
                     else "none of the provisions found sets an amount")
         if not named and concepts and texts and not any(carried(concepts, t) for t in texts):
