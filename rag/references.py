@@ -222,7 +222,7 @@ def strip_documents(text: str, doc_ids: list[str], metas) -> str:
     """The topic of an earlier question without its document names (for "does X have the same?")."""
     out = text
     for m in sorted(find_documents(text, metas), key=lambda d: -d.span[0]):
-        before = re.sub(r"\b(?:the|of|in|under)\s*$", "", out[: m.span[0]], flags=re.I)
+        before = re.sub(r"(?:\b(?:the|of|in|under)\s*)+$", "", out[: m.span[0]], flags=re.I)
         after = re.sub(r"^['\u2019]s\b", "", out[m.span[1]:])
         out = before + after
     return re.sub(r"\s+", " ", out).strip()

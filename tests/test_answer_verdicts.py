@@ -190,3 +190,14 @@ def test_a_commentary_asked_about_an_article_quotes_where_it_discusses_it(qa):
     assert not answer.refused, answer.answer
     assert answer.citations and all(c.doc_id == "knowmad-2024-08-commentary" for c in answer.citations)
     assert any("Article 14" in c.text for c in answer.citations)
+
+
+@pytest.mark.parametrize("question, provision", [
+    ("Is a person who was unlawfully detained entitled to compensation under Article 9 of the ICCPR?", "iccpr/art_9"),
+    ("Can a Party under Art. 25 of the Budapest Convention make an urgent request by fax?",
+     "budapest-convention/art_25"),
+])
+def test_any_yes_no_question_about_one_named_article_gets_a_verdict(qa, question, provision):
+    answer = qa.ask(question)
+    assert answer.verdict is not None and answer.verdict.kind == "yes", answer.answer
+    assert provision in cited_articles(answer)

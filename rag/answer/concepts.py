@@ -52,7 +52,7 @@ thus together toward towards unless until up upon us use used uses using via wel
 wherever whether while whoever whole whom whose yet yourself yourselves off just ok okay lot lots
 basically literally kind sort get anymore anyone someone something define defines defined
 dont doesnt didnt cant couldnt wouldnt shouldnt wont isnt arent wasnt werent havent hasnt
-country countries person persons people individual individuals
+country countries person persons people individual individuals entitle entitles entitled
 """.split()
 
 

@@ -86,6 +86,31 @@ def loose_coverage_question(question: str, metas) -> LooseCoverage | None:
     return LooseCoverage(m.group("art"), h.group("topic").strip(" ?."))
 
 
+# Any yes/no question about one named article ("Is someone unlawfully arrested entitled to
+# compensation under Article 9 of the ICCPR?", "Can a Party under Art. 25 send a request by email?").
+_YES_NO = re.compile(r"^\s*(?:(?:in|under|according to)\b[^?,]*,\s*)?(?P<aux>does|do|did|is|are|was|were|can|could|"
+                     r"must|shall|should|may|might|will|would|has|have)\b", re.I)
+_ARTICLE_PHRASE = re.compile(r"(?:\b(?:under|in|of|by|according to)\s+)?(?:the\s+)?" + _ARTICLE +
+                             r"(?:\s*\(\w+\))*(?:\s+(?:of|in|under)\s+(?:the\s+)?(?:convention|covenant|protocol|"
+                             r"treaty)\b)?", re.I)
+
+
+def yes_no_about_article(question: str, metas) -> LooseCoverage | None:
+    """The last resort of coverage reading: a yes/no question naming exactly one article, whose
+    topic is the question less its auxiliary, the article and the document's name."""
+    m = _YES_NO.match(question)
+    arts = list(re.finditer(_ARTICLE, question, re.I))
+    if not m or len(arts) != 1:
+        return None
+    rest = question[m.end():]
+    rest = _ARTICLE_PHRASE.sub(" ", rest, count=1)
+    rest = strip_documents(rest, [], metas)
+    rest = re.sub(r"\b(?:say|says|state|states|provide|provides)\s+that\b", " ", rest, flags=re.I)
+    rest = re.sub(r"\s+(?:under|in|of|by|from|according to)(?:\s+the)?\s*([?.!]*)\s*$", r"\1", rest, flags=re.I)
+    topic = " ".join(rest.split()).strip(" ,?.")
+    return LooseCoverage(arts[0].group("art"), topic) if len(topic.split()) >= 2 else None
+
+
 # Questions about facts that treaty texts do not contain: who signed or ratified, and when.
 _OUTSIDE_FACTS = re.compile(
     r"\bhow many (?:states|countries|parties|nations|signator\w*)\b[^?]*\b(?:ratif\w*|signed|acceded|joined|"
@@ -246,7 +271,8 @@ class ExtractiveAnswerer:
         support = [p for p in passages if p.reason != "cross_reference"]
         cov = coverage_question(question)
         if cov is None and any(p.reason == "reference" for p in passages):
-            cov = loose_coverage_question(question, self.index.documents)
+            cov = loose_coverage_question(question, self.index.documents) \
+                or yes_no_about_article(question, self.index.documents)
         if cov and any(p.reason == "reference" for p in passages):
             judged = self._coverage(question, cov, passages, assumed_document)
             if judged is not None:
@@ -377,7 +403,10 @@ class ExtractiveAnswerer:
                              f"invites or conditions it:", evidence))
         else:
             instead = instead or self._addressed_instead(concepts, topic, passages, inside)
-            if judged.kind == "partly":
+            if judged.kind == "partly" and all(c in judged.carried for c in judged.missing):
+                sections.append((f"Partly. {label} mentions {display(judged.carried)}, but never all in one "
+                                 f"paragraph ({display(judged.missing)} only apart from the rest):", evidence))
+            elif judged.kind == "partly":
                 sections.append((f"Partly. {label} mentions {display(judged.carried)} but does not expressly "
                                  f"address {display(judged.missing)}:", evidence))
             else:
