@@ -201,3 +201,21 @@ def test_any_yes_no_question_about_one_named_article_gets_a_verdict(qa, question
     answer = qa.ask(question)
     assert answer.verdict is not None and answer.verdict.kind == "yes", answer.answer
     assert provision in cited_articles(answer)
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("Does the Budapest Convention entitle victims of hacking to compensation?", "together"),
+    ("Does UNTOC say anything about drones carrying narcotics across frontiers?", "drones"),
+    ("Has any state invoked Article 41 of the ICCPR?", "how states have applied them"),
+    ("What is the age of sexual consent under the Lanzarote Convention?", "sets an age"),
+])
+def test_a_document_that_only_shares_words_with_the_subject_does_not_address_it(qa, question, reason):
+    answer = qa.ask(question)
+    assert answer.refused and answer.verdict.kind == "not_addressed", answer.answer
+    assert reason in answer.answer
+
+
+def test_a_document_that_carries_all_but_one_concept_of_a_long_subject_answers_it(qa):
+    answer = qa.ask("Does the ICCPR allow governments to suspend rights in a national emergency?")
+    assert not answer.refused, answer.answer
+    assert "iccpr/art_4" in cited_articles(answer)

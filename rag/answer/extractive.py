@@ -122,6 +122,10 @@ _OUTSIDE_FACTS = re.compile(
     r"|\b(?:ratification|signature|accession) (?:status|count|date)s?\b"
     r"|\b(?:in what year|on what date|what date|which year|when) did\b[^?]*\b(?:ratif\w*|sign|accede|join|"
     r"enter(?:ed)? into force|adopt)\b"
+    r"|\bhow many (?:states|countries|parties|governments)\b[^?]*\b(?:accepted|recogni[sz]ed|made)\b"
+    # what states have done: practice, not text
+    r"|\bha(?:s|ve) any (?:state|country|government|party|parties|states|countries|governments)\b[^?]*\b(?:done|used|"
+    r"invoked|applied|relied|been)\b"
     r"|\bwho (?:chaired|presided over)\b"
     r"|\bwho (?:drafted|negotiated|proposed|sponsored) (?:the|this|that) (?:convention|treaty|covenant|protocol)\b",
     re.I,
@@ -144,7 +148,7 @@ _QUANTITY = re.compile(
     r"(?:maximum|minimum) (?:fine|amount|sum|penalty|compensation))\b"
     # an age: "at what age", "the minimum age for", "how old", "the age of consent"
     r"|\b(?P<age>(?:at|from|until|below|above|under|over) what age|what(?: is the)? (?:minimum |maximum )?age|"
-    r"how old|(?:minimum|maximum) age|age of (?:consent|criminal responsibility|majority))\b"
+    r"how old|(?:minimum|maximum) age|age of (?:\w+ )?(?:consent|criminal responsibility|majority))\b"
     # a length of time or of a sentence: "how long", "the maximum prison term"
     r"|\b(?P<duration>how long|(?:maximum|minimum) (?:prison |jail )?(?:term|sentence|punishment)|"
     r"(?:maximum|minimum) (?:period|duration))\b",
@@ -189,13 +193,16 @@ def _stated_quantity(text: str, unit: str | None) -> bool:
     """Does the text state a number of this unit ("ninety days", "10 years")? An age is a number of
     years ("the age of eighteen years", "the age of 18"); a duration, a number of any unit of time."""
     if unit == "age":
-        return _stated_quantity(text, "years") or bool(
-            re.search(rf"\bage of (?:\d+|{_NUMBER_WORDS})\b", text, re.I))
+        return bool(re.search(rf"\bage of (?:\d+|{_NUMBER_WORDS})\b|\b(?:\d+|{_NUMBER_WORDS})(?:[- ]\w+)?[- ]"
+                              rf"years? (?:of age|old)\b", text, re.I))
     if unit == "duration":
         return any(_stated_quantity(text, u) for u in ("years", "months", "weeks", "days", "hours"))
     stem = (unit or "").lower().rstrip("s")
     if not stem or stem in ("how much", "fines of", "fine of"):
         return bool(re.search(r"\d", text))
+    if stem == "year":  # "persons below eighteen years of age" states an age, not a number of years
+        text = re.sub(rf"\bage of (?:\d+|{_NUMBER_WORDS})(?:[- ]\w+)? years?\b|"
+                      rf"\b(?:\d+|{_NUMBER_WORDS})(?:[- ]\w+)?[- ]years? (?:of age|old)\b", " ", text, flags=re.I)
     return bool(re.search(rf"\b(?:\d+|{_NUMBER_WORDS})(?:[- ]\w+)?[- ]{re.escape(stem)}s?\b", text, re.I))
 
 
@@ -270,7 +277,7 @@ class ExtractiveAnswerer:
         cfg = self.settings.answer
         support = [p for p in passages if p.reason != "cross_reference"]
         cov = coverage_question(question)
-        if cov is None and any(p.reason == "reference" for p in passages):
+        if cov is None and any(p.reason == "reference" for p in passages) and not _OUTSIDE_FACTS.search(question):
             cov = loose_coverage_question(question, self.index.documents) \
                 or yes_no_about_article(question, self.index.documents)
         if cov and any(p.reason == "reference" for p in passages):
@@ -614,8 +621,9 @@ class ExtractiveAnswerer:
         - no passage found carries any key concept of the question."""
         m = _OUTSIDE_FACTS.search(question)
         if m:
-            return ("treaty texts do not record who negotiated them, which states signed, ratified or "
-                    "acceded to them, or when; the negotiating records and the depositary's records do")
+            return ("treaty texts do not record what happened to them: who negotiated them, which states "
+                    "signed, ratified or acceded to them and when, or how states have applied them; the "
+                    "negotiating records, the depositary's records and the treaty bodies' reports do")
         other = self._other_instrument(question)
         if other:
             return other
@@ -652,6 +660,9 @@ class ExtractiveAnswerer:
         if unit and unit.group("duration"):
             asked = re.sub(r"\b(?:last|lasts|lasting|take|takes|remain|remains|stay|stays)\b", " ", asked, flags=re.I)
         subject = [c for c in key_concepts(asked, self._is_common) if not _QUANTITY.search(f"how many {c.label}")]
+        if unit and not subject:  # "what's the age of sexual consent?": the subject is inside the quantity words
+            subject = [c for c in key_concepts(unit.group(0), self._is_common)
+                       if c.label.lower() not in ("age", "maximum", "minimum", "term", "sentence", "period", "long")]
         unit_name = unit and (unit.group("unit") or unit.group("unit_in")
                               or ("age" if unit.group("age") else "duration" if unit.group("duration") else None))
         def states_it(t: str) -> bool:  # the passage is about the subject, and one of its sentences
@@ -667,7 +678,34 @@ class ExtractiveAnswerer:
                     else "none of the provisions found sets an amount")
         if not named and concepts and texts and not any(carried(concepts, t) for t in texts):
             return f"no provision found mentions {display(concepts)}"
+        whole = self._whole_document_gap(question, own, support)
+        if not named and whole:
+            return whole
         return None
+
+    def _whole_document_gap(self, question: str, own: str, support: list[Passage]) -> str | None:
+        """ "Does the Budapest Convention give victims a right to compensation?": a yes/no question
+        about one named document, no article named, is answered by a provision that carries its
+        whole subject. When none of the passages found in that document carries the key concepts
+        together (equivalents counted), the document does not address it; a provision that shares a
+        word with it is not an answer."""
+        if not _YES_NO.match(question) or re.search(_ARTICLE, question, re.I):
+            return None
+        docs = {m.doc_id for m in find_documents(question, self.index.documents)}
+        if len(docs) != 1:
+            return None
+        subject = _SUBJECT.search(own)
+        wanted = key_concepts(subject.group("subject") if subject else own, self._is_common, ordinary=True)
+        doc_id = next(iter(docs))
+        texts = [p.chunk.embed_text for p in support if p.chunk.doc_id == doc_id]
+        # Every concept, or all but one of three or more: "suspend rights in a national emergency" is
+        # Art. 4 of the ICCPR although it says "derogate"; a passage that shares one word of
+        # "victims' compensation for cybercrime" is not an answer.
+        best = max(len(carried(wanted, t)) for t in texts) if texts else 0
+        if len(wanted) < 2 or not texts or best == len(wanted) or (len(wanted) >= 3 and best == len(wanted) - 1):
+            return None
+        return (f"none of the provisions found in {self._doc_name(doc_id)} carries {display(wanted)} together; "
+                f"the closest share only some of it")
 
     def _related(self, passages: list[Passage], used: set[str]) -> list[Citation]:
         out: list[Citation] = []
