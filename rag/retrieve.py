@@ -198,7 +198,7 @@ class Retriever:
     def _lookup(self, query: Query, filters: Filters, found: _Found) -> list[Passage]:
         out: list[Passage] = []
         for ref in query.refs.references:
-            mentions = self._mentions(ref)
+            mentions = self._mentions(ref, filters)
             if mentions:  # "What does the Knowmad commentary say about Article 14?"
                 out += mentions
                 continue
@@ -219,12 +219,17 @@ class Retriever:
             out += self._order_by_topic(query, ref, doc_id, chunks)
         return out
 
-    def _mentions(self, ref: Reference) -> list[Passage]:
+    def _mentions(self, ref: Reference, filters: Filters) -> list[Passage]:
         """A document without articles (a commentary) named with an article number speaks *about*
-        that article of another instrument: its passages that mention "Article N" answer it."""
+        that article of another instrument: its passages that mention "Article N" answer it. Only
+        within the search scope (which also keeps other users' uploads out)."""
         doc_id = ref.doc_id
-        if not doc_id or doc_id not in self.index.documents or self.index.provision(f"{doc_id}/art_1") \
+        metas = self.index.documents
+        if not doc_id or doc_id not in metas or self.index.provision(f"{doc_id}/art_1") \
                 or self.index.provision(f"{doc_id}/art_{ref.article}"):
+            return []
+        m = metas[doc_id]
+        if filters and not filters.admits({"doc_id": doc_id, "doc_type": m.doc_type.value, "language": m.language}):
             return []
         pattern = re.compile(rf"\bArt(?:icle|\.)?\s*{re.escape(ref.article)}\b(?!\.\d)", re.I)
         chunks = self.index.chunks

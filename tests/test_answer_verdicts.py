@@ -219,3 +219,40 @@ def test_a_document_that_carries_all_but_one_concept_of_a_long_subject_answers_i
     answer = qa.ask("Does the ICCPR allow governments to suspend rights in a national emergency?")
     assert not answer.refused, answer.answer
     assert "iccpr/art_4" in cited_articles(answer)
+
+
+# Regressions found by probing the rules above with new questions (a reviewer's, not gold ones).
+def test_a_general_word_that_is_the_whole_subject_is_kept(qa):
+    answer = qa.ask("Is a child's right to play protected by Article 24 of the CRC?")
+    assert answer.verdict is not None and answer.verdict.kind in ("no", "partly"), answer.answer
+    assert "crc/art_31" in cited_articles(answer)  # where play is addressed
+
+
+@pytest.mark.parametrize("question", [
+    "Is it lawful to execute pregnant women under Article 6 of the ICCPR?",  # a judgement, not a coverage
+    "Are articles 3 and 4 of the Budapest Convention similar?",  # two articles
+])
+def test_questions_that_are_not_coverage_questions_get_no_verdict(qa, question):
+    answer = qa.ask(question)
+    assert answer.verdict is None or answer.verdict.kind != "yes", answer.answer
+
+
+@pytest.mark.parametrize("question, provision", [
+    ("At what age can children be recruited into the armed forces under the CRC?", "crc/art_38"),
+    ("Under how many years of age is a person considered a child under the CRC?", "crc/art_1"),
+    ("What value does the ICCPR place on the family?", "iccpr/art_23"),
+    ("How many States Parties must have made declarations under Article 41 of the ICCPR for it to come into force?",
+     "iccpr/art_41"),
+    ("is it a crime to show a 10 year old pornography?", None),
+])
+def test_ages_values_and_counts_the_texts_state_are_not_refused(qa, question, provision):
+    answer = qa.ask(question)
+    assert not answer.refused, answer.answer
+    if provision:
+        assert provision in cited_articles(answer)
+
+
+def test_a_commentary_outside_the_search_scope_is_not_quoted(qa):
+    from rag.model import Filters
+    answer = qa.ask("What does the Knowmad commentary say about Article 14?", filters=Filters(doc_ids=["iccpr"]))
+    assert all(c.doc_id == "iccpr" for c in answer.citations), answer.answer

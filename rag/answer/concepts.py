@@ -97,14 +97,17 @@ def _contains(hay: list[str], needle: tuple[str, ...]) -> bool:
 
 
 def key_concepts(topic: str, is_common: callable = lambda stem: False, ordinary: bool = False,
-                 compounds: bool = False) -> list[Concept]:
+                 compounds: bool = False, is_rare: callable = lambda stem: True) -> list[Concept]:
     """The concepts a topic is about: glossary phrases first, then its other content words.
 
     `is_common(stem)` marks words too frequent in the texts to decide anything (e.g. a word in
     most provisions); they are dropped unless the glossary knows them. With `ordinary`, a word
-    is also carried by its ordinary-English equivalents (thesaurus.py). That is for judging one
-    named provision, where a loose equivalent rarely turns up by chance; across the whole corpus
-    ("do the texts mention X anywhere?") it would always find one, so it is off by default.
+    is also carried by its ordinary-English equivalents (thesaurus.py) that are rare in the texts
+    (`is_rare(stem)`): an equivalent found in many provisions ("information" for "data",
+    "available" for "access") would be carried by chance. That is for judging one named provision
+    or document; across the whole corpus ("do the texts mention X anywhere?") it would always find
+    one, so it is off by default. A word of very many senses ("work", "carry") is dropped unless
+    the topic would keep fewer than two other concepts ("the right to play": "play" stays).
     With `compounds`, a two-word noun of WordNet ("artificial intelligence") is one concept, for
     asking whether the texts use a term at all (a text that says "criminal intelligence" does not
     speak of artificial intelligence)."""
@@ -136,13 +139,18 @@ def key_concepts(topic: str, is_common: callable = lambda stem: False, ordinary:
                     and not any(s in frame for s in pair):
                 used[i] = used[i + 1] = True
                 found.append((i, Concept(text[spans[i][0]:spans[i + 1][1]], frozenset({pair}))))
+    general: list[tuple[int, Concept]] = []
     for i, s in enumerate(stems):
-        if used[i] or s in frame or s.isdigit() or len(s) < 2 or is_common(s) or thesaurus.is_general(s):
+        if used[i] or s in frame or s.isdigit() or len(s) < 2 or is_common(s):
             continue
         used[i] = True
         alts = {(s,)} | ({alt for alt in thesaurus.related(s)
-                          if not (len(alt) == 1 and (alt[0] in frame or is_common(alt[0])))} if ordinary else set())
-        found.append((i, Concept(words[i], frozenset(alts))))
+                          if not any(w in frame or is_common(w) for w in alt)
+                          and (any(is_rare(w) for w in alt) or alt[0][:4] == s[:4])}  # "sex" -> "sexual"
+                         if ordinary else set())
+        (general if thesaurus.is_general(s) else found).append((i, Concept(words[i], frozenset(alts))))
+    if len(found) < 2:
+        found += general
     out: list[Concept] = []
     seen: set[frozenset] = set()
     for _, c in sorted(found, key=lambda x: x[0]):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import thesaurus
 from ..index.chunker import clean_text, sentence_spans
 from ..index.lexical import tokenize
 from ..index.service import Index
@@ -88,8 +89,13 @@ def loose_coverage_question(question: str, metas) -> LooseCoverage | None:
 
 # Any yes/no question about one named article ("Is someone unlawfully arrested entitled to
 # compensation under Article 9 of the ICCPR?", "Can a Party under Art. 25 send a request by email?").
-_YES_NO = re.compile(r"^\s*(?:(?:in|under|according to)\b[^?,]*,\s*)?(?P<aux>does|do|did|is|are|was|were|can|could|"
-                     r"must|shall|should|may|might|will|would|has|have)\b", re.I)
+_YES_NO = re.compile(r"^\s*(?:(?:in|under|according to)\b[^?,]*,\s*)?(?P<aux>does|do|is|are|can|could|"
+                     r"must|shall|should|may|might|will|would)\b", re.I)
+# A question whether something is lawful asks for a judgement the words of one article may not
+# settle ("Is it lawful to execute pregnant women under Art. 6?": 6(5) forbids it): quote it instead.
+_LAWFUL = re.compile(r"\b(?:lawful|unlawful|legal|illegal|allowed|permitted|permissible|justified|okay|ok|"
+                     r"forbidden|prohibited|banned)\b", re.I)
+_SEVERAL_ARTICLES = re.compile(r"\barticles\b|\b(?:articles?|arts?\.?)\s*\d+\w*\s*(?:and|or|,|-|–|to)\s*\d", re.I)
 _ARTICLE_PHRASE = re.compile(r"(?:\b(?:under|in|of|by|according to)\s+)?(?:the\s+)?" + _ARTICLE +
                              r"(?:\s*\(\w+\))*(?:\s+(?:of|in|under)\s+(?:the\s+)?(?:convention|covenant|protocol|"
                              r"treaty)\b)?", re.I)
@@ -100,13 +106,15 @@ def yes_no_about_article(question: str, metas) -> LooseCoverage | None:
     topic is the question less its auxiliary, the article and the document's name."""
     m = _YES_NO.match(question)
     arts = list(re.finditer(_ARTICLE, question, re.I))
-    if not m or len(arts) != 1:
+    if not m or len(arts) != 1 or _SEVERAL_ARTICLES.search(question) or _LAWFUL.search(question):
         return None
     rest = question[m.end():]
     rest = _ARTICLE_PHRASE.sub(" ", rest, count=1)
     rest = strip_documents(rest, [], metas)
     rest = re.sub(r"\b(?:say|says|state|states|provide|provides)\s+that\b", " ", rest, flags=re.I)
-    rest = re.sub(r"\s+(?:under|in|of|by|from|according to)(?:\s+the)?\s*([?.!]*)\s*$", r"\1", rest, flags=re.I)
+    rest = re.sub(r"\s+(?:under|in|of|by|from|to|according to)(?:\s+the)?\s*([?.!]*)\s*$", r"\1", rest, flags=re.I)
+    rest = re.sub(r"^\s*(?:there\s+(?:is|are)\s+)?(?:any\s+)?", "", rest, flags=re.I)
+    rest = re.sub(r"^\s*there\s+", "", rest, flags=re.I)
     topic = " ".join(rest.split()).strip(" ,?.")
     return LooseCoverage(arts[0].group("art"), topic) if len(topic.split()) >= 2 else None
 
@@ -122,10 +130,11 @@ _OUTSIDE_FACTS = re.compile(
     r"|\b(?:ratification|signature|accession) (?:status|count|date)s?\b"
     r"|\b(?:in what year|on what date|what date|which year|when) did\b[^?]*\b(?:ratif\w*|sign|accede|join|"
     r"enter(?:ed)? into force|adopt)\b"
-    r"|\bhow many (?:states|countries|parties|governments)\b[^?]*\b(?:accepted|recogni[sz]ed|made)\b"
+    r"|\bhow many (?:states|countries|parties|governments)(?:\s+parties)?\s+(?:have|has)\s+(?:\w+\s+)?"
+    r"(?:accepted|recogni[sz]ed|made|entered|lodged)\b"
     # what states have done: practice, not text
     r"|\bha(?:s|ve) any (?:state|country|government|party|parties|states|countries|governments)\b[^?]*\b(?:done|used|"
-    r"invoked|applied|relied|been)\b"
+    r"invoked|applied|relied on|made|entered|lodged)\b"
     r"|\bwho (?:chaired|presided over)\b"
     r"|\bwho (?:drafted|negotiated|proposed|sponsored) (?:the|this|that) (?:convention|treaty|covenant|protocol)\b",
     re.I,
@@ -144,11 +153,11 @@ _QUANTITY = re.compile(
     r"\b(?:how many|how much|how long|maximum|minimum|number of|amount of)\b[^?.]*?\b(?P<unit>" + _UNITS + r")\b"
     r"|\bin (?P<unit_in>" + _UNITS + r")\b"
     # a sum of money or a threshold: any figure would do ("what cash amount triggers ...", "the maximum fine")
-    r"|\b(?:how much (?:money|compensation|damages|cash)|what (?:\w+ )?(?:amount|threshold|sum|value)|"
+    r"|\b(?:how much (?:money|compensation|damages|cash)|what (?:\w+ )?(?:amount|threshold|sum)|(?:above|over|below|under) what (?:\w+ )?value|"
     r"(?:maximum|minimum) (?:fine|amount|sum|penalty|compensation))\b"
     # an age: "at what age", "the minimum age for", "how old", "the age of consent"
-    r"|\b(?P<age>(?:at|from|until|below|above|under|over) what age|what(?: is the)? (?:minimum |maximum )?age|"
-    r"how old|(?:minimum|maximum) age|age of (?:\w+ )?(?:consent|criminal responsibility|majority))\b"
+    r"|\b(?P<age>(?:(?:at|from|until|below|above|under|over) what age|what(?: is the)? (?:minimum |maximum )?age|"
+    r"(?:minimum|maximum) age)(?![-\w])|how old\b|age of (?:\w+ )?(?:consent|criminal responsibility|majority)\b)"
     # a length of time or of a sentence: "how long", "the maximum prison term"
     r"|\b(?P<duration>how long|(?:maximum|minimum) (?:prison |jail )?(?:term|sentence|punishment)|"
     r"(?:maximum|minimum) (?:period|duration))\b",
@@ -355,7 +364,7 @@ class ExtractiveAnswerer:
         topic = _STOP_TOPIC.sub("", cov.group("topic")).strip(" ?.")
         topic = strip_documents(topic, [], self.index.documents) or topic  # "... under the Lanzarote Convention"
         topic = re.sub(r"\s+(?:under|in|of|by|from|within|according to)(?:\s+the)?\s*$", "", topic, flags=re.I) or topic
-        concepts = key_concepts(topic, self._is_common, ordinary=True)
+        concepts = key_concepts(topic, self._is_common, ordinary=True, is_rare=self._is_rare)
         inside = [p for p in passages if p.reason == "reference"]
         inside = [p for p in inside if p.target == inside[0].target] if inside else inside  # the first one named
         if not concepts or not inside:
@@ -383,20 +392,35 @@ class ExtractiveAnswerer:
             # real child"): when the subject's head is carried in full, the clause cannot turn a
             # "yes" into a "partly" by its wording alone.
             head = _CLAUSE.split(topic, maxsplit=1)[0].strip(" ,")
-            head_concepts = [c for c in concepts if c in key_concepts(head, self._is_common, ordinary=True)] \
+            head_concepts = [c for c in concepts if c in key_concepts(head, self._is_common, ordinary=True, is_rare=self._is_rare)] \
                 if head != topic else []
             if head_concepts and len(head_concepts) >= 2:
                 better = judge_coverage(head_concepts, list(paragraphs.values()), title, obligation=obligation)
                 if better.kind == "yes":
                     judged = better
+        unsaid = self._unsaid(judged, concepts) if judged.kind == "partly" and not judged.permissive else []
+        if unsaid:
+            # The asker's own words: an ordinary English word that no text of the corpus uses, nor
+            # any glossary equivalent of it ("skin colour" where the treaties say "colour"), cannot
+            # tell this provision from any other, so it cannot hold back a "yes" that every concept
+            # the texts do use supports, two at least and more than the unused ones.
+            known = [c for c in concepts if c not in unsaid]
+            better = judge_coverage(known, list(paragraphs.values()), title, obligation=obligation)
+            if better.kind == "yes":
+                judged = better
+            else:
+                unsaid = []
         evidence = [by_text[s] for _, s in judged.evidence if s in by_text]
         subject = topic[:1].upper() + topic[1:]
         sections: list[tuple[str, list[Sentence]]] = []
         instead: list[Sentence] = []
         if judged.kind == "partly" and not judged.permissive:
             instead = self._addressed_instead(concepts, topic, passages, inside)
-            if any(s.provision.doc_id == doc_id for s in instead) or \
-                    (instead and 2 * len(judged.carried) <= len(concepts)):
+            apart = all(c in judged.carried for c in judged.missing)  # all carried, only not together
+            articles = [s for s in instead if "preamble" not in s.provision.id
+                        and s.passage.chunk.metadata.get("doc_type") == "treaty"]
+            if not apart and (any(s.provision.doc_id == doc_id for s in articles) or
+                              (articles and 2 * len(judged.carried) <= len(concepts))):
                 # What X shares with Y is incidental when the same treaty puts Y in another article,
                 # or another treaty carries all of Y where X carries half of it at most: the honest
                 # verdict is "no", and where Y is.
@@ -429,7 +453,8 @@ class ExtractiveAnswerer:
             carried=[c.label for c in judged.carried], missing=[c.label for c in judged.missing],
             evidence=[s.text for s in (evidence if judged.kind != "no" or judged.excluded else named[:1])],
             instead=list(dict.fromkeys(s.provision.label for s in instead)),
-            reason={"yes": f"{label} carries every key concept ({display(concepts)}) in one paragraph.",
+            reason={"yes": f"{label} carries every key concept ({display(judged.carried)}) in one paragraph"
+                           + (f"; the texts never use {display(unsaid)}." if unsaid else "."),
                     "partly": (f"{label} carries {display(concepts)} only in permissive or conditional wording."
                                if judged.permissive else
                                f"{label} carries {display(judged.carried)}, not {display(judged.missing)}."),
@@ -578,10 +603,28 @@ class ExtractiveAnswerer:
         needle = " ".join(phrase.lower().split())
         return any(needle in " ".join(c.text.lower().split()) for c in self.index.chunks.values())
 
+    def _unsaid(self, judged, concepts: list[Concept]) -> list[Concept]:
+        """The missing concepts that are the asker's words only: ordinary English words (WordNet)
+        that the texts never use, nor any glossary equivalent. Empty unless every missing concept is
+        such a word and the concepts the texts do use are at least two and more numerous."""
+        unsaid = []
+        for c in judged.missing:
+            plain = key_concepts(c.label, self._is_common)  # stem and glossary, no WordNet equivalents
+            stems = tokenize(c.label)
+            if len(plain) != 1 or len(stems) != 1 or not thesaurus.is_english(stems[0]) or self._in_texts(plain[0]):
+                return []
+            unsaid.append(c)
+        known = len(concepts) - len(unsaid)
+        return unsaid if unsaid and known >= 2 and len(unsaid) < known else []
+
     def _in_texts(self, concept: Concept) -> bool:
         """Does any text of the corpus use the concept (any of its spellings or equivalents)?"""
         df = self._document_frequency()
         return any(all(any(v in df for v in _spellings(s)) for s in alt) for alt in concept.alternatives)
+
+    def _is_rare(self, stem: str) -> bool:
+        """A word in at most 2% of the chunks: an equivalent that common would be carried by chance."""
+        return self._document_frequency().get(stem, 0) <= 0.02 * max(1, len(self.index.chunks))
 
     def _is_common(self, stem: str) -> bool:
         """A word in over a quarter of all chunks frames a question; it cannot decide one."""
@@ -656,18 +699,31 @@ class ExtractiveAnswerer:
         unit = _QUANTITY.search(question)
         # What the number is a number of: the question less its quantity words ("how long", "at what
         # age") and, for a length of time, the verbs that only say it lasts ("last", "take").
-        asked = _QUANTITY.sub(" ", topic)
-        if unit and unit.group("duration"):
-            asked = re.sub(r"\b(?:last|lasts|lasting|take|takes|remain|remains|stay|stays)\b", " ", asked, flags=re.I)
-        subject = [c for c in key_concepts(asked, self._is_common) if not _QUANTITY.search(f"how many {c.label}")]
+        # The question's own words first: a follow-up ("how long can it be preserved?") is about its
+        # own subject; the earlier turn's words only when it has none.
+        subject: list[Concept] = []
+        for text in (own, topic):
+            asked = _QUANTITY.sub(" ", text)
+            if unit and unit.group("duration"):
+                asked = re.sub(r"\b(?:last|lasts|lasting|take|takes|remain|remains|stay|stays)\b", " ", asked,
+                               flags=re.I)
+            subject = [c for c in key_concepts(asked, self._is_common) if not _QUANTITY.search(f"how many {c.label}")]
+            if subject:
+                break
         if unit and not subject:  # "what's the age of sexual consent?": the subject is inside the quantity words
             subject = [c for c in key_concepts(unit.group(0), self._is_common)
                        if c.label.lower() not in ("age", "maximum", "minimum", "term", "sentence", "period", "long")]
         unit_name = unit and (unit.group("unit") or unit.group("unit_in")
                               or ("age" if unit.group("age") else "duration" if unit.group("duration") else None))
-        def states_it(t: str) -> bool:  # the passage is about the subject, and one of its sentences
-            # that speaks of the subject states the number ("the term 'minor' ... under 18 years of age")
-            return len(carried(subject, t)) == len(subject) and any(
+        if unit_name and unit_name.lower().startswith("year") and re.search(r"\byears? (?:of age|old)\b", question, re.I):
+            unit_name = "age"  # "under how many years of age ..."
+
+        def states_it(t: str) -> bool:  # the passage is about the subject (all its concepts; for an age or
+            # a length of time, all but one of three or more: "recruited into the armed forces" speaks
+            # of "persons", not "children"), and one of its sentences that speaks of the subject states
+            # the number ("the term 'minor' ... under 18 years of age")
+            need = len(subject) - (1 if len(subject) >= 3 and unit_name in ("age", "duration") else 0)
+            return len(carried(subject, t)) >= need and any(
                 _stated_quantity(s, unit_name) and (not subject or carried(subject, s))
                 for _, _, s in sentence_spans(t, 0, len(t)))
 
@@ -695,14 +751,16 @@ class ExtractiveAnswerer:
         if len(docs) != 1:
             return None
         subject = _SUBJECT.search(own)
-        wanted = key_concepts(subject.group("subject") if subject else own, self._is_common, ordinary=True)
+        wanted = key_concepts(subject.group("subject") if subject else own, self._is_common, ordinary=True,
+                              is_rare=self._is_rare)
         doc_id = next(iter(docs))
         texts = [p.chunk.embed_text for p in support if p.chunk.doc_id == doc_id]
-        # Every concept, or all but one of three or more: "suspend rights in a national emergency" is
-        # Art. 4 of the ICCPR although it says "derogate"; a passage that shares one word of
-        # "victims' compensation for cybercrime" is not an answer.
+        # Every concept, or all but one (of two, or of three or more): "suspend rights in a national
+        # emergency" is Art. 4 of the ICCPR although it says "derogate"; a passage that shares one
+        # word of "victims' compensation for cybercrime" is not an answer.
         best = max(len(carried(wanted, t)) for t in texts) if texts else 0
-        if len(wanted) < 2 or not texts or best == len(wanted) or (len(wanted) >= 3 and best == len(wanted) - 1):
+        if len(wanted) < 2 or not texts or best == len(wanted) or (len(wanted) >= 3 and best == len(wanted) - 1) \
+                or (len(wanted) == 2 and best == 1):  # two concepts: one may be the asker's word for the other's
             return None
         return (f"none of the provisions found in {self._doc_name(doc_id)} carries {display(wanted)} together; "
                 f"the closest share only some of it")
