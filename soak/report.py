@@ -114,12 +114,14 @@ def write(results: dict, out: Path) -> Path:
         md += ["## kill -9 during ingestion", "",
                f"{f['kills']} kills ({f['killed_mid_ingest']} mid-ingestion, {f['committed_before_kill']} after the "
                f"commit); `rag index check` clean {f['checks_clean']}/{f['checks_run']}; partial documents "
-               f"**{f['partial_documents']}**; orphan vectors {f['orphan_vectors']}.", "",
-               "| round | target | kill after (s) | check exit | partial | orphan vectors | committed |",
+               f"**{f['partial_documents']}**; orphan vectors after restart {f['orphan_vectors']} (right after the "
+               f"kill, before the restart dropped them: {f.get('orphan_vectors_at_kill', 0)}).", "",
+               "| round | target | kill after (s) | check exit (after restart) | partial | orphan vectors "
+               "(at kill → after restart) | committed |",
                "|---|---|---|---|---|---|---|"]
         for r in kill["rounds"]:
             md.append(f"| {r['round']} | {r['target']} | {r['delay_s']} | {r['check_rc']} | {len(r['partial'])} | "
-                      f"{r['orphans']} | {'yes' if r['committed_new'] else 'no'} |")
+                      f"{r.get('orphans_at_kill', '–')} → {r['orphans']} | {'yes' if r['committed_new'] else 'no'} |")
         fin = kill["final"]
         md += ["", f"After the last kill: {'restart' if 'restart_s' in fin else 're-ingest'} → check exit "
                    f"{fin['check_rc']}, partial {len(fin['partial'])}, orphans {fin['orphans']}."]
