@@ -219,6 +219,11 @@ class Retriever:
             out += self._order_by_topic(query, ref, doc_id, chunks)
         return out
 
+    def _in_scope(self, doc_id: str, filters: Filters | None) -> bool:
+        """Do the search filters admit this document (its id, type and language)?"""
+        m = self.index.documents[doc_id]
+        return not filters or filters.admits({"doc_id": doc_id, "doc_type": m.doc_type.value, "language": m.language})
+
     def _mentions(self, ref: Reference, filters: Filters) -> list[Passage]:
         """A document without articles (a commentary) named with an article number speaks *about*
         that article of another instrument: its passages that mention "Article N" answer it. Only
@@ -228,8 +233,7 @@ class Retriever:
         if not doc_id or doc_id not in metas or self.index.provision(f"{doc_id}/art_1") \
                 or self.index.provision(f"{doc_id}/art_{ref.article}"):
             return []
-        m = metas[doc_id]
-        if filters and not filters.admits({"doc_id": doc_id, "doc_type": m.doc_type.value, "language": m.language}):
+        if not self._in_scope(doc_id, filters):
             return []
         pattern = re.compile(rf"\bArt(?:icle|\.)?\s*{re.escape(ref.article)}\b(?!\.\d)", re.I)
         chunks = self.index.chunks
@@ -258,8 +262,7 @@ class Retriever:
         metas = self.index.documents
 
         def in_scope(d: str) -> bool:
-            m = metas[d]
-            return filters.admits({"doc_id": d, "doc_type": m.doc_type.value, "language": m.language})
+            return self._in_scope(d, filters)
 
         has = [d for d in metas if self.index.provision(f"{d}/art_{ref.article}") and in_scope(d)]
         if ref.doc_id:

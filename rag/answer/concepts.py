@@ -39,20 +39,19 @@ measure measures necessary legislative appropriate other such each every law law
 against between through across during without with from for to of in on at by as an a the and or but
 un
 """.split() + """
-about above across after afterwards again ago almost along already although always among amongst
-another anybody anyone anyhow anyway anywhere around away back because before beforehand behind
-below beside besides beyond both come comes came coming either else elsewhere enough ever everybody
-everyone everywhere except few get gets got getting go goes going gone went give gives gave given
-hence here hereby herein hers herself him himself hers however indeed instead itself keep kept
-let lets like likely make makes made making many meanwhile mine myself neither never nevertheless
-nobody none noone nothing now nowhere often once onto otherwise ours ourselves out over overall
-perhaps please put quite rather same seem seems seemed several since somebody somehow someone
-somewhere sometime sometimes soon take takes took taken thereby therefore therein thereupon though
-thus together toward towards unless until up upon us use used uses using via well whatever whenever
-wherever whether while whoever whole whom whose yet yourself yourselves off just ok okay lot lots
-basically literally kind sort get anymore anyone someone something define defines defined
-dont doesnt didnt cant couldnt wouldnt shouldnt wont isnt arent wasnt werent havent hasnt
-country countries person persons people individual individuals entitle entitles entitled
+above after afterwards again ago almost along already although always among amongst another anybody
+anyone anyhow anyway anywhere around away back because before beforehand behind below beside besides
+beyond both come comes came coming either else elsewhere enough ever everybody everyone everywhere
+except few get gets got getting go goes going gone went give gives gave given hence here hereby
+herein hers herself him himself however indeed instead itself keep kept let lets like likely make
+makes made making meanwhile mine myself neither never nevertheless nobody none noone nothing now
+nowhere often once otherwise ours ourselves out over overall perhaps please put quite rather seem
+seems seemed several since somebody somehow someone somewhere sometime sometimes soon take takes
+took taken thereby therefore therein thereupon though thus together toward towards unless until up
+use used uses using via well whatever whenever wherever while whoever whole yet yourself yourselves
+off ok okay lot lots basically literally sort anymore define defines defined dont doesnt didnt cant
+couldnt wouldnt shouldnt wont isnt arent wasnt werent havent hasnt country countries person persons
+people individual individuals entitle entitles entitled
 """.split()
 
 

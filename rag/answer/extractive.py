@@ -113,8 +113,7 @@ def yes_no_about_article(question: str, metas) -> LooseCoverage | None:
     rest = strip_documents(rest, [], metas)
     rest = re.sub(r"\b(?:say|says|state|states|provide|provides)\s+that\b", " ", rest, flags=re.I)
     rest = re.sub(r"\s+(?:under|in|of|by|from|to|according to)(?:\s+the)?\s*([?.!]*)\s*$", r"\1", rest, flags=re.I)
-    rest = re.sub(r"^\s*(?:there\s+(?:is|are)\s+)?(?:any\s+)?", "", rest, flags=re.I)
-    rest = re.sub(r"^\s*there\s+", "", rest, flags=re.I)
+    rest = re.sub(r"^\s*(?:there\s+(?:(?:is|are)\s+)?)?(?:any\s+)?", "", rest, flags=re.I)
     topic = " ".join(rest.split()).strip(" ,?.")
     return LooseCoverage(arts[0].group("art"), topic) if len(topic.split()) >= 2 else None
 
@@ -240,6 +239,8 @@ class ExtractiveAnswerer:
         self._df_for: object = None
         self._pervasive_memo: dict[tuple, bool] = {}
         self._pervasive_for: object = None
+        self._phrases: dict[str, bool] = {}
+        self._phrases_for: object = None
 
     # -- candidates ------------------------------------------------------------------
     def sentences(self, passages: list[Passage], limit: int = 8) -> list[Sentence]:
@@ -392,8 +393,8 @@ class ExtractiveAnswerer:
             # real child"): when the subject's head is carried in full, the clause cannot turn a
             # "yes" into a "partly" by its wording alone.
             head = _CLAUSE.split(topic, maxsplit=1)[0].strip(" ,")
-            head_concepts = [c for c in concepts if c in key_concepts(head, self._is_common, ordinary=True, is_rare=self._is_rare)] \
-                if head != topic else []
+            in_head = key_concepts(head, self._is_common, ordinary=True, is_rare=self._is_rare) if head != topic else []
+            head_concepts = [c for c in concepts if c in in_head]
             if head_concepts and len(head_concepts) >= 2:
                 better = judge_coverage(head_concepts, list(paragraphs.values()), title, obligation=obligation)
                 if better.kind == "yes":
@@ -414,9 +415,9 @@ class ExtractiveAnswerer:
         subject = topic[:1].upper() + topic[1:]
         sections: list[tuple[str, list[Sentence]]] = []
         instead: list[Sentence] = []
+        apart = all(c in judged.carried for c in judged.missing)  # every concept carried, only not together
         if judged.kind == "partly" and not judged.permissive:
             instead = self._addressed_instead(concepts, topic, passages, inside)
-            apart = all(c in judged.carried for c in judged.missing)  # all carried, only not together
             articles = [s for s in instead if "preamble" not in s.provision.id
                         and s.passage.chunk.metadata.get("doc_type") == "treaty"]
             if not apart and (any(s.provision.doc_id == doc_id for s in articles) or
@@ -434,7 +435,7 @@ class ExtractiveAnswerer:
                              f"invites or conditions it:", evidence))
         else:
             instead = instead or self._addressed_instead(concepts, topic, passages, inside)
-            if judged.kind == "partly" and all(c in judged.carried for c in judged.missing):
+            if judged.kind == "partly" and apart:
                 sections.append((f"Partly. {label} mentions {display(judged.carried)}, but never all in one "
                                  f"paragraph ({display(judged.missing)} only apart from the rest):", evidence))
             elif judged.kind == "partly":
@@ -600,8 +601,16 @@ class ExtractiveAnswerer:
         return None
 
     def _phrase_in_texts(self, phrase: str) -> bool:
+        """Does any chunk contain the phrase? A scan of every chunk, so remembered per index
+        snapshot: an instrument's name is asked about again and again."""
+        chunks = self.index.chunks
+        if self._phrases_for is not chunks:
+            self._phrases, self._phrases_for = {}, chunks
+        memo = self._phrases  # another thread may swap in a new memo meanwhile
         needle = " ".join(phrase.lower().split())
-        return any(needle in " ".join(c.text.lower().split()) for c in self.index.chunks.values())
+        if needle not in memo:
+            memo[needle] = any(needle in " ".join(c.text.lower().split()) for c in chunks.values())
+        return memo[needle]
 
     def _unsaid(self, judged, concepts: list[Concept]) -> list[Concept]:
         """The missing concepts that are the asker's words only: ordinary English words (WordNet)
@@ -672,7 +681,6 @@ class ExtractiveAnswerer:
             return other
         topic = self.index.lexical.correct(topic, self.index.english_words)  # "serius crime"
         concepts = key_concepts(topic, self._is_common)
-        df = self._document_frequency()
         # A word the texts never use is judged in the question's own words: in a follow-up, the
         # earlier turn's words (carried into `topic`) were already judged there, and a follow-up
         # with a subject of its own must not inherit their refusal.
@@ -693,7 +701,7 @@ class ExtractiveAnswerer:
             for c in key_concepts(own, self._is_common):
                 words = [w for alt in c.alternatives for w in alt]
                 if len(c.alternatives) == 1 and len(words) == 1 and c.label.isalpha() and len(c.label) >= 3 \
-                        and c.label.lower() not in english and not any(v in df for v in _spellings(words[0])):
+                        and c.label.lower() not in english and not self._in_texts(c):
                     return f"the texts never use the term \u201c{c.label}\u201d"
         texts = [p.chunk.embed_text for p in (support if named else support[:6])]  # with the article's title
         unit = _QUANTITY.search(question)
@@ -734,10 +742,7 @@ class ExtractiveAnswerer:
                     else "none of the provisions found sets an amount")
         if not named and concepts and texts and not any(carried(concepts, t) for t in texts):
             return f"no provision found mentions {display(concepts)}"
-        whole = self._whole_document_gap(question, own, support)
-        if not named and whole:
-            return whole
-        return None
+        return None if named else self._whole_document_gap(question, own, support)
 
     def _whole_document_gap(self, question: str, own: str, support: list[Passage]) -> str | None:
         """ "Does the Budapest Convention give victims a right to compensation?": a yes/no question
