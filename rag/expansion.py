@@ -33,10 +33,11 @@ def expand(question: str, frequency: Callable[[str], int] | None = None) -> str:
     word counts as lay and every member as a treaty term."""
     q = question.lower()
     stems = tokenize(question)
+    present = set(stems)
     extra: list[str] = []
     for phrase, gi, surface in _phrases():
         n = len(phrase)
-        if not any(tuple(stems[i:i + n]) == phrase for i in range(len(stems) - n + 1)):
+        if phrase[0] not in present or not any(tuple(stems[i:i + n]) == phrase for i in range(len(stems) - n + 1)):
             continue
         words = _WORD.findall(surface.lower())
         if frequency is not None and all(frequency(w) >= RARE for w in words):

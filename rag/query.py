@@ -44,19 +44,10 @@ class QuestionReader:
     def __init__(self, index: Index, settings: Settings):
         self.index = index
         self.settings = settings
-        self._word_df: dict[str, int] = {}
-        self._df_for: object = None
 
     def frequency(self, word: str) -> int:
         """In how many chunks the texts use a word (lower case): what makes a word lay or formal."""
-        chunks = self.index.chunks
-        if self._df_for is not chunks:
-            df: dict[str, int] = {}
-            for c in chunks.values():
-                for w in set(re.findall(r"[a-z]+", c.text.lower())):
-                    df[w] = df.get(w, 0) + 1
-            self._word_df, self._df_for = df, chunks
-        return self._word_df.get(word, 0)
+        return self.index.lexical.word_frequency(word)
 
     # -- resolution ------------------------------------------------------------------
     def read(self, question: str, history: list[Turn] | None = None, follow_up: bool | None = None) -> Query:

@@ -87,26 +87,82 @@ class QuestionRefs:
         return list(dict.fromkeys(d.doc_id for d in self.documents))
 
 
-def _aliases(metas: dict[str, DocumentMeta]) -> list[tuple[str, str]]:
-    pairs: list[tuple[str, str]] = []
-    for doc_id, meta in metas.items():
-        names = set(ALIASES.get(doc_id, []))
-        for n in (meta.short_title, meta.title, doc_id, meta.symbol):
-            if n and len(n) >= 3:
-                names.add(n.lower())
-        for n in names:
-            pairs.append((n, doc_id))
-    # A protocol is named through its parent's abbreviation as often as through its full title:
-    # "optional protocol to the convention on the rights of the child" -> "... to the crc".
-    short = {d: [n for n, x in pairs if x == d and " " not in n and n.isalpha() and len(n) <= 6] for d in metas}
-    long = [(n, d) for n, d in pairs if len(n.split()) >= 4]
-    for n, doc_id in list(pairs):
-        for title, other in long:
-            if other != doc_id and title in n:
-                pairs += [(n.replace(title, abbr), doc_id) for abbr in short.get(other, [])]
-    pairs = list(dict.fromkeys(pairs))
-    # Longest first, so "first optional protocol to the iccpr" wins over "iccpr".
-    return sorted(pairs, key=lambda p: -len(p[0]))
+class _AliasTable:
+    """Every name of every indexed document, built once per set of documents.
+
+    Names are found by their first word (a dict lookup per word of the question), so finding
+    the documents a question names costs the same with 11 documents or 1,000."""
+
+    def __init__(self, metas: dict[str, DocumentMeta]):
+        pairs: list[tuple[str, str]] = []
+        for doc_id, meta in metas.items():
+            names = set(ALIASES.get(doc_id, []))
+            for n in (meta.short_title, meta.title, doc_id, meta.symbol):
+                if n and len(n) >= 3:
+                    names.add(n.lower())
+            pairs += [(n, doc_id) for n in sorted(names)]
+        # A protocol is named through its parent's abbreviation as often as through its full title:
+        # "optional protocol to the convention on the rights of the child" -> "... to the crc".
+        short: dict[str, list[str]] = {}
+        for n, d in pairs:
+            if " " not in n and n.isalpha() and len(n) <= 6:
+                short.setdefault(d, []).append(n)
+        long: dict[str, list[str]] = {}  # a title of 4+ words -> the documents it names
+        for n, d in pairs:
+            if len(n.split()) >= 4:
+                long.setdefault(n, []).append(d)
+        for n, doc_id in list(pairs):
+            words = n.split()
+            if len(words) < 5:
+                continue
+            for i in range(len(words)):
+                for j in range(i + 4, len(words) + 1 - (i == 0)):  # a part of the name, not all of it
+                    title = " ".join(words[i:j])
+                    for other in long.get(title, ()):
+                        if other != doc_id and title in n:
+                            pairs += [(n.replace(title, abbr), doc_id) for abbr in short.get(other, [])]
+        pairs = list(dict.fromkeys(pairs))
+        # Longest first, so "first optional protocol to the iccpr" wins over "iccpr".
+        self.pairs: list[tuple[str, str]] = sorted(pairs, key=lambda p: -len(p[0]))
+        self.by_first: dict[str, list[tuple[int, str, str]]] = {}  # first word -> (rank, name, doc)
+        for rank, (name, doc_id) in enumerate(self.pairs):
+            self.by_first.setdefault(_first_word(name), []).append((rank, name, doc_id))
+
+    def matches(self, q: str) -> list[tuple[int, int, int, str]]:
+        """(rank, start, end, doc_id) of every name in lower-cased `q`, between word boundaries."""
+        out = []
+        for m in _WORD_START.finditer(q):
+            i = m.start()
+            for rank, name, doc_id in self.by_first.get(m.group(0), ()):
+                end = i + len(name)
+                if q.startswith(name, i) and (end == len(q) or not _ALNUM(q[end])):
+                    out.append((rank, i, end, doc_id))
+        return out
+
+
+_WORD_START = re.compile(r"(?<![a-z0-9])(?:[a-z0-9]+|[^a-z0-9\s])")
+
+
+def _first_word(name: str) -> str:
+    m = _WORD_START.match(name)
+    return m.group(0) if m else name[:1]
+
+
+def _ALNUM(ch: str) -> bool:
+    return ("a" <= ch <= "z") or ("0" <= ch <= "9")
+
+
+_TABLES: dict[tuple, _AliasTable] = {}
+
+
+def _alias_table(metas: dict[str, DocumentMeta]) -> _AliasTable:
+    key = tuple((d, m.short_title, m.title, m.symbol) for d, m in metas.items())
+    table = _TABLES.get(key)
+    if table is None:
+        if len(_TABLES) >= 4:  # one per index snapshot in use; old snapshots are dropped
+            _TABLES.pop(next(iter(_TABLES)))
+        table = _TABLES[key] = _AliasTable(metas)
+    return table
 
 
 # Names that are also ordinary subject matter: "does UNTOC protect the rights of the child?" asks
@@ -123,15 +179,14 @@ def find_documents(question: str, metas: dict[str, DocumentMeta]) -> list[Docume
     q = question.lower()
     taken = [False] * len(q)
     found: list[tuple[DocumentMention, bool]] = []  # (mention, read as a title for sure)
-    for name, doc_id in _aliases(metas):
-        for m in re.finditer(r"(?<![a-z0-9])" + re.escape(name) + r"(?![a-z0-9])", q):
-            if any(taken[m.start():m.end()]):
-                continue
-            for i in range(m.start(), m.end()):
-                taken[i] = True
-            as_written = question[m.start():m.end()]
-            titled = name not in SUBJECT_LIKE or _title_cased(as_written)
-            found.append((DocumentMention(doc_id, (m.start(), m.end())), titled))
+    for rank, start, end, doc_id in sorted(_alias_table(metas).matches(q)):  # longest name first
+        if any(taken[start:end]):
+            continue
+        for i in range(start, end):
+            taken[i] = True
+        name = q[start:end]
+        titled = name not in SUBJECT_LIKE or _title_cased(question[start:end])
+        found.append((DocumentMention(doc_id, (start, end)), titled))
     named_elsewhere = {d.doc_id for d, titled in found if titled}
     keep = [d for d, titled in found if titled or not (named_elsewhere - {d.doc_id})]
     return sorted(keep, key=lambda d: d.span)

@@ -235,8 +235,6 @@ class ExtractiveAnswerer:
         self.index = index
         self.settings = settings
         self.search = search  # topic search over all documents, for "is it addressed elsewhere?"
-        self._df: dict[str, int] = {}
-        self._df_for: object = None
         self._pervasive_memo: dict[tuple, bool] = {}
         self._pervasive_for: object = None
         self._phrases: dict[str, bool] = {}
@@ -592,7 +590,7 @@ class ExtractiveAnswerer:
             if any(a <= start < b for a, b in known) or name.lower() in ("un", "eu", "ngo", "ict"):
                 continue
             words = [w for w in tokenize(name) if w]
-            if len(words) == 1 and any(v in self._document_frequency() for v in _spellings(words[0])):
+            if len(words) == 1 and any(self.index.lexical.stem_frequency(v) for v in _spellings(words[0])):
                 continue  # an acronym the texts use
             if len(words) > 1 and self._phrase_in_texts(name):
                 continue
@@ -628,17 +626,16 @@ class ExtractiveAnswerer:
 
     def _in_texts(self, concept: Concept) -> bool:
         """Does any text of the corpus use the concept (any of its spellings or equivalents)?"""
-        df = self._document_frequency()
-        return any(all(any(v in df for v in _spellings(s)) for s in alt) for alt in concept.alternatives)
+        df = self.index.lexical.stem_frequency
+        return any(all(any(df(v) for v in _spellings(s)) for s in alt) for alt in concept.alternatives)
 
     def _is_rare(self, stem: str) -> bool:
         """A word in at most 2% of the chunks: an equivalent that common would be carried by chance."""
-        return self._document_frequency().get(stem, 0) <= 0.02 * max(1, len(self.index.chunks))
+        return self.index.lexical.stem_frequency(stem) <= 0.02 * max(1, len(self.index.chunks))
 
     def _is_common(self, stem: str) -> bool:
         """A word in over a quarter of all chunks frames a question; it cannot decide one."""
-        df = self._document_frequency()
-        return df.get(stem, 0) > 0.25 * max(1, len(self.index.chunks))
+        return self.index.lexical.stem_frequency(stem) > 0.25 * max(1, len(self.index.chunks))
 
     def _pervasive(self, doc_id: str, concept: Concept) -> bool:
         """Does the concept occur in over 40% of the document's chunks?"""
@@ -652,16 +649,6 @@ class ExtractiveAnswerer:
             hits = sum(1 for cid in ids if cid in chunks and carried([concept], chunks[cid].text))
             memo[key] = bool(ids) and hits > 0.4 * len(ids)
         return memo[key]
-
-    def _document_frequency(self) -> dict[str, int]:
-        chunks = self.index.chunks
-        if self._df_for is not chunks:
-            df: dict[str, int] = {}
-            for c in chunks.values():
-                for s in set(tokenize(c.text)):
-                    df[s] = df.get(s, 0) + 1
-            self._df, self._df_for = df, chunks
-        return self._df
 
     def not_addressed_reason(self, question: str, topic: str, support: list[Passage],
                              named: bool = False) -> str | None:

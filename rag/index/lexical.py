@@ -5,12 +5,12 @@ folded and English words are stemmed so "victims" finds "victim".
 """
 from __future__ import annotations
 
+import math
 import re
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
-import bm25s
 import numpy as np
 
 from ..model import Chunk
@@ -34,44 +34,152 @@ def tokenize(text: str) -> list[str]:
     return _stemmer().stemWords(words)
 
 
-@dataclass(frozen=True)
+K1, B = 1.5, 0.75  # Lucene's BM25 (what bm25s computed for this index before)
+
+
+@dataclass(frozen=True, eq=False)
 class LexicalPart:
-    """One document's share of the BM25 index, tokenised once and reused by every rebuild."""
+    """One document's share of the BM25 index, tokenised and counted once and reused by every
+    rebuild: its own term list and (chunk row, term, count) triples."""
 
     ids: tuple[str, ...]
-    tokens: tuple[tuple[str, ...], ...]
-    words: frozenset[str]
+    terms: tuple[str, ...]  # this document's distinct terms
+    rows: np.ndarray  # int32: chunk row within the document
+    cols: np.ndarray  # int32: index into `terms`
+    tfs: np.ndarray  # float32: how often the term occurs in the chunk
+    lengths: np.ndarray  # float32: tokens per chunk
+    word_chunks: dict[str, int]  # word as written (lower case) -> chunks whose text uses it
+    stem_chunks: dict[str, int]  # stem (as `tokenize` makes them) -> chunks whose text has it
 
     @classmethod
     def of(cls, chunks: list[Chunk]) -> "LexicalPart":
-        return cls(ids=tuple(c.id for c in chunks),
-                   tokens=tuple(tuple(tokenize(c.embed_text) or ["_empty_"]) for c in chunks),
-                   words=frozenset(w for c in chunks for w in re.findall(r"[a-z]+", c.text.lower())))
+        term_ids: dict[str, int] = {}
+        per_chunk = [tokenize(c.embed_text) or ["_empty_"] for c in chunks]
+        lengths = np.fromiter((len(t) for t in per_chunk), dtype=np.int64, count=len(per_chunk))
+        flat = np.fromiter((term_ids.setdefault(t, len(term_ids)) for ts in per_chunk for t in ts),
+                           dtype=np.int64, count=int(lengths.sum()))
+        rows = np.repeat(np.arange(len(per_chunk), dtype=np.int64), lengths)
+        n_terms = max(len(term_ids), 1)
+        pairs, counts = np.unique(rows * n_terms + flat, return_counts=True)  # (chunk, term) -> count
+        word_chunks: Counter[str] = Counter()
+        stem_chunks: Counter[str] = Counter()
+        stem = _stemmer().stemWords
+        for c in chunks:
+            toks = set(_TOKEN.findall(c.text.lower()))
+            word_chunks.update(t for t in toks if not t.isdigit())
+            stem_chunks.update(set(stem([t for t in toks if t not in _STOP])))
+        return cls(ids=tuple(c.id for c in chunks), terms=tuple(term_ids),
+                   rows=(pairs // n_terms).astype(np.int32), cols=(pairs % n_terms).astype(np.int32),
+                   tfs=counts.astype(np.float32), lengths=lengths.astype(np.float32),
+                   word_chunks=dict(word_chunks), stem_chunks=dict(stem_chunks))
+
+
+class _Segment:
+    """Postings of several documents' parts, by term (CSC-like): built once, then only read.
+    A refresh after an upload adds a small segment instead of rebuilding the large one."""
+
+    def __init__(self, parts: list[LexicalPart]):
+        self.parts = parts
+        self.vocab: dict[str, int] = {}
+        term_cols, rows, tfs = [], [], []
+        offset = 0
+        for p in parts:
+            remap = np.fromiter((self.vocab.setdefault(t, len(self.vocab)) for t in p.terms),
+                                dtype=np.int32, count=len(p.terms))
+            term_cols.append(remap[p.cols] if len(p.cols) else p.cols)
+            rows.append(p.rows + offset)
+            tfs.append(p.tfs)
+            offset += len(p.ids)
+        self.size = offset
+        col = np.concatenate(term_cols) if term_cols else np.zeros(0, np.int32)
+        order = np.argsort(col, kind="stable")
+        self.rows = (np.concatenate(rows) if rows else np.zeros(0, np.int32))[order]
+        self.tfs = (np.concatenate(tfs) if tfs else np.zeros(0, np.float32))[order]
+        self.indptr = np.zeros(len(self.vocab) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(col, minlength=len(self.vocab)), out=self.indptr[1:])
+        self.lengths = np.concatenate([p.lengths for p in parts]) if parts else np.zeros(0, np.float32)
+        self.word_chunks: Counter[str] = Counter()
+        self.stem_chunks: Counter[str] = Counter()
+        for p in parts:
+            self.word_chunks.update(p.word_chunks)
+            self.stem_chunks.update(p.stem_chunks)
+
+    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        col = self.vocab.get(term)
+        if col is None:
+            return None
+        a, b = self.indptr[col], self.indptr[col + 1]
+        return self.rows[a:b], self.tfs[a:b]
+
+
+MAX_SEGMENTS = 8
 
 
 class LexicalIndex:
-    """BM25 over chunks. Built from per-document parts, so a refresh after an upload tokenises
-    only the new document (bm25s itself has no incremental add: its matrix is rebuilt from the
-    cached tokens, which is the cheap part)."""
+    """BM25 (Lucene's variant) over chunks, in segments of per-document parts.
 
-    def __init__(self, chunks: list[Chunk] | None = None, parts: "list[LexicalPart] | None" = None):
+    A refresh after an upload reuses the previous index's segments whose documents are all
+    unchanged and puts the new documents in a new small segment, so adding one document costs
+    O(that document), not O(corpus); when segments pile up, the small ones are merged. Scores
+    use corpus-wide statistics (document frequency summed over segments, one average length),
+    so they do not depend on how documents happen to be segmented."""
+
+    def __init__(self, chunks: list[Chunk] | None = None, parts: "list[LexicalPart] | None" = None,
+                 previous: "LexicalIndex | None" = None):
         if parts is None:
             by_doc: dict[str, list[Chunk]] = {}
             for c in chunks or []:
                 by_doc.setdefault(c.doc_id, []).append(c)
             parts = [LexicalPart.of(cs) for cs in by_doc.values()]
-        self.ids = [i for p in parts for i in p.ids]
+        wanted = {id(p) for p in parts}
+        segments: list[_Segment] = []
+        placed: set[int] = set()
+        for seg in previous.segments if previous is not None else []:
+            if all(id(p) in wanted for p in seg.parts):
+                segments.append(seg)
+                placed |= {id(p) for p in seg.parts}
+        fresh = [p for p in parts if id(p) not in placed]
+        if fresh:
+            segments.append(_Segment(fresh))
+        if len(segments) > MAX_SEGMENTS:  # merge all but the largest (cost of the small ones only)
+            segments.sort(key=lambda s: -s.size)
+            segments = [segments[0], _Segment([p for s in segments[1:] for p in s.parts])]
+        self.segments = segments
+        self.offsets = np.cumsum([0] + [s.size for s in segments])
+        self.ids = [i for s in segments for p in s.parts for i in p.ids]
         self.row = {cid: i for i, cid in enumerate(self.ids)}
-        self.vocab = frozenset().union(*(p.words for p in parts)) if parts else frozenset()
+        lengths = sum(float(s.lengths.sum()) for s in segments)
+        self.avg_length = lengths / len(self.ids) if self.ids else 1.0
+        self.vocab = frozenset().union(*(s.word_chunks.keys() for s in segments)) if segments else frozenset()
         self._by_initial: dict[str, list[str]] = {}
         for w in sorted(self.vocab):
             if len(w) >= 4:
                 self._by_initial.setdefault(w[0], []).append(w)
         self._masks: OrderedDict[int, tuple[frozenset, np.ndarray]] = OrderedDict()
-        self.bm25 = bm25s.BM25()
-        corpus = [list(t) for p in parts for t in p.tokens]
-        if corpus:
-            self.bm25.index(corpus, show_progress=False)
+
+    def word_frequency(self, word: str) -> int:
+        """In how many chunks the texts use a word as written (lower case): lay or formal?"""
+        return sum(s.word_chunks.get(word, 0) for s in self.segments)
+
+    def stem_frequency(self, stem: str) -> int:
+        """In how many chunks the texts use a stem (of `tokenize`): rare, common, or absent?"""
+        return sum(s.stem_chunks.get(stem, 0) for s in self.segments)
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        """BM25 score of every chunk (row order of `ids`); a repeated query term counts again."""
+        out = np.zeros(len(self.ids), dtype=np.float32)
+        n = len(self.ids)
+        for t in tokens:
+            hits = [(int(off), seg, got) for off, seg in zip(self.offsets, self.segments)
+                    if (got := seg.postings(t)) is not None]
+            df = sum(len(rows) for _, _, (rows, _) in hits)
+            if not df:
+                continue
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            for off, seg, (rows, tfs) in hits:
+                norm = K1 * ((1 - B) + B * seg.lengths[rows] / self.avg_length)
+                out[rows + off] += idf * tfs / (norm + tfs)
+        return out
 
     def correct(self, text: str, known: set[str] | frozenset[str] = frozenset()) -> str:
         """Replace misspelt words by a close corpus word ("serius" -> "serious").
@@ -116,7 +224,7 @@ class LexicalIndex:
         tokens = tokenize(query)
         if not tokens or not self.ids or k <= 0:
             return []
-        scores = self.bm25.get_scores(tokens)
+        scores = self.scores(tokens)
         if allowed is not None:
             scores = np.where(self.mask(allowed), scores, 0.0)
         k = min(k, len(scores))

@@ -284,7 +284,7 @@ class Index:
                     have += [i for i in ids if i not in have]
                 for terms, ids in st.titles:
                     titles.setdefault(terms, []).extend(ids)
-            lexical = LexicalIndex(parts=[st.lexical for st in docs.values()])
+            lexical = LexicalIndex(parts=[st.lexical for st in docs.values()], previous=self._snap.lexical)
             self._snap = _Snapshot(
                 version=version, docs=docs, chunks=chunks, lexical=lexical, definitions=definitions,
                 titles=titles, parsed={d: st.parsed for d, st in docs.items() if st.parsed is not None},

@@ -1,7 +1,6 @@
-"""Chroma, through llama-index's vector store, with our own embeddings."""
+"""Chroma, in llama-index's vector-store layout, with our own embeddings."""
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +41,10 @@ class VectorStore:
                                f"the vector store cannot be opened ({type(exc).__name__})") from None
 
     def _open(self) -> None:
-        from llama_index.vector_stores.chroma import ChromaVectorStore
-
         # No embedding_function: Chroma's default would try to download a model.
         self.collection = self.client.get_or_create_collection(
             self._name, metadata={"hnsw:space": "cosine"}, embedding_function=None
         )
-        self.store = ChromaVectorStore(chroma_collection=self.collection)
 
     def clear(self) -> None:
         """Drop every vector (the collection is recreated empty)."""
@@ -123,13 +119,12 @@ class VectorStore:
             self.collection.delete(ids=ids[i:i + _BATCH])
 
     def query(self, embedding: list[float], k: int, where: dict | None = None) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity), best first."""
-        from llama_index.core.vector_stores import VectorStoreQuery
-
+        """(chunk id, cosine similarity), best first. Asks Chroma for ids and distances only: the
+        chunks' texts and metadata are in memory already, and fetching and converting them into
+        llama-index nodes cost ~11 ms of a ~13 ms query (measured on the development corpus)."""
         k = max(1, min(k, self.count() or 1))
-        kwargs = {"where": where} if where else {}
-        res = self.store.query(VectorStoreQuery(query_embedding=embedding, similarity_top_k=k), **kwargs)
-        ids = res.ids or []
-        # llama-index reports exp(-distance); Chroma's cosine distance is 1 - cos.
-        sims = [1.0 + math.log(max(s, 1e-12)) for s in (res.similarities or [])]
-        return list(zip(ids, sims))
+        res = self.collection.query(query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=k,
+                                    where=where or None, include=["distances"])
+        ids = (res.get("ids") or [[]])[0]
+        distances = (res.get("distances") or [[]])[0]
+        return [(i, 1.0 - float(d)) for i, d in zip(ids, distances)]  # cosine distance = 1 - cos
