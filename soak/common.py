@@ -190,7 +190,7 @@ def launch_app(root: Path, index_dir: Path, timeout: float = 300, **extra: str) 
             raise RuntimeError(f"app.py exited with {proc.returncode}:\n{app.output()}")
         try:
             with urllib.request.urlopen(app.url, timeout=5) as r:
-                if r.status == 200:
+                if r.status == 200 and not r.headers.get("X-Treaty-QA-Starting"):  # not the starting page
                     app.started_s = time.monotonic() - t0
                     return app
         except OSError:

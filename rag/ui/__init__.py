@@ -5,15 +5,18 @@ import os
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported anywhere below
 
-from .startup import prepare, prepare_in_background, warm_up  # noqa: E402
-
 __all__ = ["build_app", "launch_kwargs", "prepare", "prepare_in_background", "warm_up"]
 
 
 def __getattr__(name: str):
-    # Importing gradio is slow; only the app pays for it.
+    # Importing gradio (and the retrieval stack behind startup) is slow; only what is used pays
+    # for it, so the starting page (splash.py) can be served before either is imported.
     if name in ("build_app", "launch_kwargs"):
         from . import layout
 
         return getattr(layout, name)
+    if name in ("prepare", "prepare_in_background", "warm_up"):
+        from . import startup
+
+        return getattr(startup, name)
     raise AttributeError(name)

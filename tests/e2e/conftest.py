@@ -135,7 +135,7 @@ def launch_app(root: Path, timeout: float = 240, **env: str) -> App:
             pytest.fail(f"app.py exited with {proc.returncode}:\n{started.output()}", pytrace=False)
         try:
             with urllib.request.urlopen(started.url, timeout=5) as r:
-                if r.status == 200:
+                if r.status == 200 and not r.headers.get("X-Treaty-QA-Starting"):  # not the starting page
                     return started
         except OSError:
             pass
