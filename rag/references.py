@@ -6,6 +6,7 @@ Named provisions are looked up, not searched: retrieval is then deterministic.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 
 from .model import DocumentMeta
@@ -107,20 +108,15 @@ class _AliasTable:
         for n, d in pairs:
             if " " not in n and n.isalpha() and len(n) <= 6:
                 short.setdefault(d, []).append(n)
-        long: dict[str, list[str]] = {}  # a title of 4+ words -> the documents it names
+        long: dict[str, list[tuple[str, str]]] = {}  # first word -> (title of 4+ words, its document)
         for n, d in pairs:
             if len(n.split()) >= 4:
-                long.setdefault(n, []).append(d)
+                long.setdefault(_first_word(n), []).append((n, d))
         for n, doc_id in list(pairs):
-            words = n.split()
-            if len(words) < 5:
-                continue
-            for i in range(len(words)):
-                for j in range(i + 4, len(words) + 1 - (i == 0)):  # a part of the name, not all of it
-                    title = " ".join(words[i:j])
-                    for other in long.get(title, ()):
-                        if other != doc_id and title in n:
-                            pairs += [(n.replace(title, abbr), doc_id) for abbr in short.get(other, [])]
+            for m in _WORD_START.finditer(n):  # every word start of n: a title may follow "(" or ","
+                for title, other in long.get(m.group(0), ()):
+                    if other != doc_id and title != n and n.startswith(title, m.start()):
+                        pairs += [(n.replace(title, abbr), doc_id) for abbr in short.get(other, [])]
         pairs = list(dict.fromkeys(pairs))
         # Longest first, so "first optional protocol to the iccpr" wins over "iccpr".
         self.pairs: list[tuple[str, str]] = sorted(pairs, key=lambda p: -len(p[0]))
@@ -153,15 +149,19 @@ def _ALNUM(ch: str) -> bool:
 
 
 _TABLES: dict[tuple, _AliasTable] = {}
+_TABLES_LOCK = threading.Lock()  # questions run on several threads
 
 
 def _alias_table(metas: dict[str, DocumentMeta]) -> _AliasTable:
     key = tuple((d, m.short_title, m.title, m.symbol) for d, m in metas.items())
-    table = _TABLES.get(key)
+    with _TABLES_LOCK:
+        table = _TABLES.get(key)
     if table is None:
-        if len(_TABLES) >= 4:  # one per index snapshot in use; old snapshots are dropped
-            _TABLES.pop(next(iter(_TABLES)))
-        table = _TABLES[key] = _AliasTable(metas)
+        table = _AliasTable(metas)  # built outside the lock; two threads may both build one
+        with _TABLES_LOCK:
+            while len(_TABLES) >= 4:  # one per index snapshot in use; old snapshots are dropped
+                _TABLES.pop(next(iter(_TABLES)))
+            _TABLES[key] = table
     return table
 
 
