@@ -21,6 +21,12 @@ def cited_articles(answer):
     return {c.provision_id.split("/para_")[0] for c in answer.citations}
 
 
+def assert_not_addressed(answer, reason: str) -> None:
+    """Refused as "not addressed", saying why in the asker's terms."""
+    assert answer.refused and answer.verdict.kind == "not_addressed", answer.answer
+    assert reason in answer.answer
+
+
 def test_same_verdict_whether_the_document_is_named_assumed_or_carried_over(qa):
     named = qa.ask("Does Article 14 of the Lanzarote Convention cover victim rehabilitation?")
     assumed = qa.ask("Does Article 14 cover victim rehabilitation?")
@@ -137,9 +143,7 @@ def test_any_verb_reads_as_a_coverage_question_once_the_document_is_named(qa):
     ("In what year did France ratify the Lanzarote Convention?", "ratified"),
 ])
 def test_another_instrument_or_a_fact_no_treaty_records_is_not_addressed(qa, question, reason):
-    answer = qa.ask(question)
-    assert answer.refused and answer.verdict.kind == "not_addressed", answer.answer
-    assert reason in answer.answer
+    assert_not_addressed(qa.ask(question), reason)
 
 
 def test_a_number_the_named_provision_does_not_state_is_not_invented(qa):
@@ -210,9 +214,7 @@ def test_any_yes_no_question_about_one_named_article_gets_a_verdict(qa, question
     ("What is the age of sexual consent under the Lanzarote Convention?", "sets an age"),
 ])
 def test_a_document_that_only_shares_words_with_the_subject_does_not_address_it(qa, question, reason):
-    answer = qa.ask(question)
-    assert answer.refused and answer.verdict.kind == "not_addressed", answer.answer
-    assert reason in answer.answer
+    assert_not_addressed(qa.ask(question), reason)
 
 
 def test_a_document_that_carries_all_but_one_concept_of_a_long_subject_answers_it(qa):

@@ -124,13 +124,7 @@ class LexicalIndex:
     use corpus-wide statistics (document frequency summed over segments, one average length),
     so they do not depend on how documents happen to be segmented."""
 
-    def __init__(self, chunks: list[Chunk] | None = None, parts: "list[LexicalPart] | None" = None,
-                 previous: "LexicalIndex | None" = None):
-        if parts is None:
-            by_doc: dict[str, list[Chunk]] = {}
-            for c in chunks or []:
-                by_doc.setdefault(c.doc_id, []).append(c)
-            parts = [LexicalPart.of(cs) for cs in by_doc.values()]
+    def __init__(self, parts: list[LexicalPart], previous: "LexicalIndex | None" = None):
         wanted = {id(p) for p in parts}
         segments: list[_Segment] = []
         placed: set[int] = set()
