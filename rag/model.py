@@ -188,6 +188,7 @@ class Verdict(BaseModel):
     evidence: list[str] = Field(default_factory=list)  # verbatim sentences that decide it
     instead: list[str] = Field(default_factory=list)  # labels of provisions that address the subject instead
     reason: str = ""  # one line: why this verdict
+    signals: dict[str, float | int | bool | None] = Field(default_factory=dict)  # what weighed a half-carried subject (weigh.py)
 
 
 class Answer(BaseModel):

@@ -19,6 +19,7 @@ from ..index.service import Index
 from ..model import Answer, Citation, DocType, Passage, Provision, Verdict
 from ..references import find_documents, strip_documents
 from ..settings import Settings
+from . import weigh
 from .concepts import Concept, carried, display, key_concepts
 from .verdict import Paragraph, asks_obligation, carries_all, judge_coverage
 
@@ -414,17 +415,28 @@ class ExtractiveAnswerer:
         sections: list[tuple[str, list[Sentence]]] = []
         instead: list[Sentence] = []
         apart = all(c in judged.carried for c in judged.missing)  # every concept carried, only not together
+        signals = None
+        rule_kind = judged.kind
         if judged.kind == "partly" and not judged.permissive:
-            instead = self._addressed_instead(concepts, topic, passages, inside)
+            in_doc = self.search(topic, doc_id) if self.search is not None else []
+            instead = self._addressed_instead(concepts, topic, passages, inside, in_doc)
             articles = [s for s in instead if "preamble" not in s.provision.id
                         and s.passage.chunk.metadata.get("doc_type") == "treaty"]
-            if not apart and (any(s.provision.doc_id == doc_id for s in articles) or
-                              (articles and 2 * len(judged.carried) <= len(concepts))):
+            signals = self._signals(topic, concepts, paragraphs, title, named, inside, passages, in_doc,
+                                    instead_same=any(s.provision.doc_id == doc_id for s in articles),
+                                    instead_other=any(s.provision.doc_id != doc_id for s in articles))
+            if weigh.probabilities(signals) is not None:
+                judged.kind = weigh.weigh_partly(signals)
+            elif not apart and (any(s.provision.doc_id == doc_id for s in articles) or
+                                (articles and 2 * len(judged.carried) <= len(concepts))):
                 # What X shares with Y is incidental when the same treaty puts Y in another article,
                 # or another treaty carries all of Y where X carries half of it at most: the honest
                 # verdict is "no", and where Y is.
                 judged.kind = "no"
-        if judged.kind == "yes":
+        if judged.kind == "yes" and rule_kind == "partly":
+            sections.append((f"Yes. {label} addresses {topic}, though not in these words (it does not say "
+                             f"{display(judged.missing)}):", evidence))
+        elif judged.kind == "yes":
             sections.append((f"Yes. {label} addresses {topic}:", evidence))
         elif judged.excluded:
             sections.append((f"No. {label} expressly excludes {topic}:", evidence))
@@ -452,8 +464,12 @@ class ExtractiveAnswerer:
             carried=[c.label for c in judged.carried], missing=[c.label for c in judged.missing],
             evidence=[s.text for s in (evidence if judged.kind != "no" or judged.excluded else named[:1])],
             instead=list(dict.fromkeys(s.provision.label for s in instead)),
-            reason={"yes": f"{label} carries every key concept ({display(judged.carried)}) in one paragraph"
-                           + (f"; the texts never use {display(unsaid)}." if unsaid else "."),
+            signals=signals.as_dict() if signals else {},
+            reason={"yes": (f"{label} carries the subject's most specific concepts ({display(judged.carried)}); "
+                            f"what it lacks ({display(judged.missing)}) weighs little beside them."
+                            if rule_kind == "partly" else
+                            f"{label} carries every key concept ({display(judged.carried)}) in one paragraph"
+                            + (f"; the texts never use {display(unsaid)}." if unsaid else ".")),
                     "partly": (f"{label} carries {display(concepts)} only in permissive or conditional wording."
                                if judged.permissive else
                                f"{label} carries {display(judged.carried)}, not {display(judged.missing)}."),
@@ -465,8 +481,29 @@ class ExtractiveAnswerer:
         extra = [s.passage for s in instead]
         return self._compose(question, sections, passages + extra, assumed_document, verdict)
 
+    def _signals(self, topic: str, concepts: list[Concept], paragraphs: dict[str, Paragraph], title: str,
+                 named: list[Sentence], inside: list[Passage], passages: list[Passage], in_doc: list[Passage],
+                 instead_same: bool, instead_other: bool) -> weigh.CoverageSignals:
+        """What weigh.py needs: the concepts each paragraph carries, and how close the subject is to
+        the named provision's sentences against the best sentence found elsewhere."""
+        from_title = set(map(id, carried(concepts, title))) if title else set()
+        per_paragraph = [from_title | {id(c) for s in p.sentences for c in carried(concepts, s)}
+                         for p in paragraphs.values()]
+        q = np.asarray(self.index.embedder.embed_query(topic), dtype=np.float32)
+        dense_named = float(np.max(self.index.sentence_vectors([s.text for s in named]) @ q))
+        own = {p.chunk.id for p in inside}
+        prefix = inside[0].chunk.provision_id.split("/para_")[0].split("#")[0]
+        others = [p for p in passages if p.reason == "search" and p.chunk.id not in own
+                  and not p.chunk.provision_id.startswith(prefix + "/") and p.chunk.provision_id != prefix][:5]
+        elsewhere = self.sentences(others, limit=len(others))
+        dense_else = float(np.max(self.index.sentence_vectors([s.text for s in elsewhere]) @ q)) if elsewhere else 0.0
+        article = prefix.split("/")[:2]
+        rank = next((i for i, p in enumerate(in_doc) if p.chunk.provision_id.split("/")[:2] == article), None)
+        return weigh.signals(concepts, per_paragraph, dense_named, dense_else, instead_same, instead_other,
+                             rank_in_document=rank)
+
     def _addressed_instead(self, concepts: list[Concept], topic: str, passages: list[Passage],
-                           inside: list[Passage]) -> list[Sentence]:
+                           inside: list[Passage], in_doc: list[Passage] | None = None) -> list[Sentence]:
         """Sentences outside the named provision whose paragraph carries every key concept:
         the same treaty first, then other treaties, a commentary last; at most two provisions."""
         exclude = {p.chunk.id for p in inside}
@@ -474,7 +511,7 @@ class ExtractiveAnswerer:
         same_doc = prefix.split("/")[0]
         found = [p for p in passages if p.reason == "search"]
         if self.search is not None:
-            found = self.search(topic, same_doc) + found + self.search(topic, None)
+            found = (self.search(topic, same_doc) if in_doc is None else in_doc) + found + self.search(topic, None)
         keep: list[Passage] = []
         seen: set[str] = set()
         for p in found:

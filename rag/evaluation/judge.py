@@ -226,7 +226,8 @@ def judge_verdict(answer: Answer, named=None) -> VerdictSupport:
     cited text of the named provision (`named`, the coverage question's first gold entry;
     without it, citations whose label is `verdict.provision` or a part of it), and (2) the
     evidence carries the subject's key words, compared by stem: all of them for "yes", at
-    least one for "partly". Synonyms are not matched ("rehabilitation" / "recovery"): a
+    least one for "partly"; for a qualified "yes" (one that names the words the provision does
+    not use), all the others. Synonyms are not matched ("rehabilitation" / "recovery"): a
     verdict resting on a synonym only is counted unsupported.
     """
     v = answer.verdict
@@ -248,6 +249,17 @@ def judge_verdict(answer: Answer, named=None) -> VerdictSupport:
         return VerdictSupport(False, "no subject stated")
     have = set(_stem([w for ev in v.evidence for w in tokens(ev)]))
     missing = [w for w, st in zip(words, _stem(words)) if st not in have]
+    if v.kind == "yes" and v.missing:
+        # A qualified "yes" (weigh.py) says which of the subject's words the provision does not use;
+        # its claim is that the evidence carries the rest. Whether the qualification is right (the
+        # provision says it in other words) is for verdict accuracy against the gold to judge.
+        declared = set(_stem([w for m in v.missing for w in tokens(m)]))
+        undeclared = [w for w, st in zip(words, _stem(words)) if st not in have and st not in declared]
+        if undeclared:
+            return VerdictSupport(False, "the evidence does not carry " + ", ".join(undeclared), undeclared)
+        if len(missing) == len(words):
+            return VerdictSupport(False, "the evidence carries none of the subject's key words", missing)
+        return VerdictSupport(True, "evidence carries what the qualified yes says it carries", missing)
     if v.kind == "yes" and missing:
         return VerdictSupport(False, "the evidence does not carry " + ", ".join(missing), missing)
     if v.kind == "partly" and len(missing) == len(words):
