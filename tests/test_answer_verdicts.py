@@ -258,3 +258,26 @@ def test_a_commentary_outside_the_search_scope_is_not_quoted(qa):
     from rag.model import Filters
     answer = qa.ask("What does the Knowmad commentary say about Article 14?", filters=Filters(doc_ids=["iccpr"]))
     assert all(c.doc_id == "iccpr" for c in answer.citations), answer.answer
+
+
+def test_a_subject_in_the_provisions_own_words_is_a_qualified_yes_however_the_document_is_given(qa):
+    """Art. 12(4) UNCAC disallows "the tax deductibility of expenses that constitute bribes": the
+    asker's "writing off" is not its wording, and one missing word no longer forces a hedge. The
+    yes says which word the provision does not use, and does not depend on how UNCAC was named."""
+    question = "Does Article 12 {}stop companies from writing off bribes against their taxes?"
+    named = qa.ask(question.format("of UNCAC "))
+    first = qa.ask("What does the Convention against Corruption say about the private sector?")
+    carried_over = qa.ask(question.format(""), [Turn.from_answer(first)])
+    for answer in (named, carried_over):
+        assert answer.verdict.kind == "yes", answer.answer
+        assert "not in these words" in answer.answer.splitlines()[0]
+        assert answer.verdict.missing and answer.verdict.signals["frac_best"] < 1
+        assert any(c.provision_id == "uncac/art_12/para_4" for c in answer.citations)
+
+
+def test_a_subject_that_only_shares_its_context_with_the_article_is_a_no(qa):
+    """Art. 9 Budapest is about child pornography: "online" and "children" are context, not the
+    subject (grooming), which the Lanzarote Convention carries in another article."""
+    answer = qa.ask("Does Article 9 of the Budapest Convention cover online grooming of children?")
+    assert answer.verdict.kind == "no", answer.answer
+    assert "budapest-convention/art_9" in cited_articles(answer)

@@ -418,11 +418,14 @@ class ExtractiveAnswerer:
         signals = None
         rule_kind = judged.kind
         if judged.kind == "partly" and not judged.permissive:
+            # Both searches are by the topic alone, so that the weighing does not depend on how the
+            # question named the document (named, assumed or carried over from the conversation).
             in_doc = self.search(topic, doc_id) if self.search is not None else []
-            instead = self._addressed_instead(concepts, topic, passages, inside, in_doc)
+            everywhere = self.search(topic, None) if self.search is not None else []
+            instead = self._addressed_instead(concepts, topic, passages, inside, in_doc, everywhere)
             articles = [s for s in instead if "preamble" not in s.provision.id
                         and s.passage.chunk.metadata.get("doc_type") == "treaty"]
-            signals = self._signals(topic, concepts, paragraphs, title, named, inside, passages, in_doc,
+            signals = self._signals(topic, concepts, paragraphs, title, named, inside, everywhere, in_doc,
                                     instead_same=any(s.provision.doc_id == doc_id for s in articles),
                                     instead_other=any(s.provision.doc_id != doc_id for s in articles))
             if weigh.probabilities(signals) is not None:
@@ -435,7 +438,7 @@ class ExtractiveAnswerer:
                 judged.kind = "no"
         if judged.kind == "yes" and rule_kind == "partly":
             sections.append((f"Yes. {label} addresses {topic}, though not in these words (it does not say "
-                             f"{display(judged.missing)}):", evidence))
+                             f"{', '.join(repr(c.label) for c in judged.missing)}):", evidence))
         elif judged.kind == "yes":
             sections.append((f"Yes. {label} addresses {topic}:", evidence))
         elif judged.excluded:
@@ -482,7 +485,7 @@ class ExtractiveAnswerer:
         return self._compose(question, sections, passages + extra, assumed_document, verdict)
 
     def _signals(self, topic: str, concepts: list[Concept], paragraphs: dict[str, Paragraph], title: str,
-                 named: list[Sentence], inside: list[Passage], passages: list[Passage], in_doc: list[Passage],
+                 named: list[Sentence], inside: list[Passage], everywhere: list[Passage], in_doc: list[Passage],
                  instead_same: bool, instead_other: bool) -> weigh.CoverageSignals:
         """What weigh.py needs: the concepts each paragraph carries, and how close the subject is to
         the named provision's sentences against the best sentence found elsewhere."""
@@ -493,7 +496,7 @@ class ExtractiveAnswerer:
         dense_named = float(np.max(self.index.sentence_vectors([s.text for s in named]) @ q))
         own = {p.chunk.id for p in inside}
         prefix = inside[0].chunk.provision_id.split("/para_")[0].split("#")[0]
-        others = [p for p in passages if p.reason == "search" and p.chunk.id not in own
+        others = [p for p in everywhere if p.chunk.id not in own
                   and not p.chunk.provision_id.startswith(prefix + "/") and p.chunk.provision_id != prefix][:5]
         elsewhere = self.sentences(others, limit=len(others))
         dense_else = float(np.max(self.index.sentence_vectors([s.text for s in elsewhere]) @ q)) if elsewhere else 0.0
@@ -503,7 +506,8 @@ class ExtractiveAnswerer:
                              rank_in_document=rank)
 
     def _addressed_instead(self, concepts: list[Concept], topic: str, passages: list[Passage],
-                           inside: list[Passage], in_doc: list[Passage] | None = None) -> list[Sentence]:
+                           inside: list[Passage], in_doc: list[Passage] | None = None,
+                           everywhere: list[Passage] | None = None) -> list[Sentence]:
         """Sentences outside the named provision whose paragraph carries every key concept:
         the same treaty first, then other treaties, a commentary last; at most two provisions."""
         exclude = {p.chunk.id for p in inside}
@@ -511,7 +515,8 @@ class ExtractiveAnswerer:
         same_doc = prefix.split("/")[0]
         found = [p for p in passages if p.reason == "search"]
         if self.search is not None:
-            found = (self.search(topic, same_doc) if in_doc is None else in_doc) + found + self.search(topic, None)
+            found = ((self.search(topic, same_doc) if in_doc is None else in_doc) + found
+                     + (self.search(topic, None) if everywhere is None else everywhere))
         keep: list[Passage] = []
         seen: set[str] = set()
         for p in found:

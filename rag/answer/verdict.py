@@ -8,11 +8,12 @@ Rules a lawyer would accept, decided from the provision's words (see concepts.py
 - a question that asks whether the subject is *required* gets "partly" when the provision
   carries it only as a permission or under a condition ("may", "shall consider", "where
   appropriate").
-The answerer (extractive.py) adds the rules that need more than the provision: a "partly" becomes
-"no" when another article of the same treaty (or, where the provision carries half the subject at
-most, another treaty's article) carries the subject in full, since what the two share is
-incidental; and "yes" when the only concepts missing are ordinary words no text uses (the asker's
-wording, not the treaty's). The evidence is the sentences that decide it; for "no", the provision's title and
+The answerer (extractive.py) adds what needs more than the provision: "yes" when the only
+concepts missing are ordinary words no text uses (the asker's wording, not the treaty's); and a
+"partly" is weighed (weigh.py): how specific the carried and missing concepts are, how the
+provision matches the subject against the provisions found elsewhere, and whether another article
+carries the subject in full decide whether it stays "partly" or is, clearly, a "yes" in the
+provision's own words or a "no" (what the two share is incidental). The evidence is the sentences that decide it; for "no", the provision's title and
 opening, so the reader can check the "no" at a glance.
 """
 from __future__ import annotations

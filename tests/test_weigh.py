@@ -1,0 +1,109 @@
+"""Weighing a half-carried subject (rag/answer/weigh.py) on small fixtures, and the script that fits
+its model on dev results.
+
+Why: the rules hedged ("partly") whenever one word of the subject was missing; the weighing may
+turn a hedge into "yes" or "no" only when the evidence is clear, and must never need the sealed set.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.answer import weigh
+from rag.answer.concepts import Concept, key_concepts
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_a_rare_word_is_more_specific_than_a_common_one():
+    online, grooming, children = key_concepts("online grooming of children")
+    assert weigh.specificity(grooming) > weigh.specificity(online) + 1
+    assert weigh.specificity(grooming) > weigh.specificity(children) + 1
+    phrase = Concept("sexual orientation", frozenset({("sexual", "orient")}))  # a phrase counts by its rarer word
+    assert weigh.specificity(phrase) == max(weigh.specificity(c) for c in key_concepts("sexual orientation"))
+
+
+def test_weighed_coverage_counts_the_specific_concept_more():
+    concepts = key_concepts("online grooming of children")
+    ids = {c.label: id(c) for c in concepts}
+    context_only = weigh.signals(concepts, [{ids["online"], ids["children"]}], 0.4, 0.5, False, False)
+    subject_only = weigh.signals(concepts, [{ids["grooming"]}], 0.4, 0.5, False, False)
+    assert context_only.frac_best > subject_only.frac_best  # two words of three against one ...
+    assert context_only.wcov_best < subject_only.wcov_best + 0.2  # ... weigh little more than the subject
+    assert context_only.missing_spec == pytest.approx(weigh.specificity(concepts[1]))
+    assert subject_only.dense_margin == pytest.approx(-0.1)
+
+
+def test_the_best_paragraph_is_judged_and_the_whole_provision_apart():
+    concepts = key_concepts("confiscation of mixed assets")
+    a, b, c = (id(x) for x in concepts)
+    sig = weigh.signals(concepts, [{a}, {b, c}], 0.5, 0.4, False, False, rank_in_document=0)
+    assert sig.frac_best == pytest.approx(2 / 3) and sig.wcov_all == pytest.approx(1.0)
+    assert sig.vector()[-1] == 1.0  # ranked first in its own treaty
+
+
+def _signals(**kw) -> weigh.CoverageSignals:
+    base = dict(concepts=4, frac_best=0.5, wcov_best=0.5, wcov_all=0.5, missing_spec=2.5,
+                dense_named=0.5, dense_margin=0.0, instead_same=False, instead_other=False, rank_in_document=0)
+    return weigh.CoverageSignals(**{**base, **kw})
+
+
+def test_the_shipped_model_turns_only_clear_cases():
+    clear_yes = _signals(concepts=7, frac_best=0.85, wcov_best=0.85, wcov_all=0.9, missing_spec=1.0,
+                         dense_named=0.75, dense_margin=0.35)
+    clear_no = _signals(concepts=2, frac_best=0.5, wcov_best=0.2, wcov_all=0.2, missing_spec=4.0,
+                        dense_named=0.25, dense_margin=-0.35, instead_same=True, rank_in_document=None)
+    assert weigh.weigh_partly(clear_yes) == "yes"
+    assert weigh.weigh_partly(clear_no) == "no"
+    assert weigh.weigh_partly(clear_yes, margin=1.0) == "partly"  # nothing beats "partly" by a whole unit
+    probs = weigh.probabilities(_signals())
+    assert set(probs) == {"yes", "no", "partly"} and sum(probs.values()) == pytest.approx(1.0)
+
+
+def test_a_model_fitted_on_other_features_is_refused(tmp_path, monkeypatch):
+    bad = tmp_path / "verdict_model.json"
+    bad.write_text(json.dumps({"features": ["something_else"]}))
+    monkeypatch.setattr(weigh, "_MODEL", bad)
+    weigh._model.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="other features"):
+            weigh.probabilities(_signals())
+    finally:
+        weigh._model.cache_clear()
+
+
+def _unit(qid: str, gold: str, sig: weigh.CoverageSignals, split: str = "dev") -> dict:
+    return {"qid": qid, "split": split, "verdict": gold,
+            "results": {"product": {"verdict": {"kind": "partly", "signals": sig.as_dict()}}}}
+
+
+def _fixture_units() -> list[dict]:
+    units = []
+    for i in range(8):
+        d = i / 10
+        units.append(_unit(f"y{i}", "yes", _signals(concepts=6, wcov_best=0.8 - d / 4, dense_margin=0.3 - d / 5)))
+        units.append(_unit(f"n{i}", "no", _signals(concepts=2, wcov_best=0.2 + d / 4, dense_margin=-0.3 + d / 5,
+                                                   instead_same=i % 2 == 0)))
+        units.append(_unit(f"p{i}", "partly", _signals(concepts=4, wcov_best=0.5, dense_margin=0.02 * (i - 4))))
+    return units
+
+
+def test_the_fit_script_learns_from_dev_and_refuses_sealed_units(tmp_path):
+    results = tmp_path / "results.json"
+    model = tmp_path / "model.json"
+    results.write_text(json.dumps({"questions": _fixture_units()}))
+    run = subprocess.run([sys.executable, "scripts/fit_verdict_model.py", str(results), "--out", str(model)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    fitted = json.loads(model.read_text())
+    assert fitted["features"] == weigh.FEATURES and fitted["units"] == 24
+    assert fitted["loo_accuracy"] > 0.8  # separable fixtures are learnt
+    assert "chosen:" in run.stdout
+    results.write_text(json.dumps({"questions": _fixture_units() + [_unit("s1", "yes", _signals(), "sealed")]}))
+    run = subprocess.run([sys.executable, "scripts/fit_verdict_model.py", str(results), "--out", str(model)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode != 0 and "dev only" in (run.stdout + run.stderr)
