@@ -367,10 +367,12 @@ def test_conversations_have_follow_ups(splits):
             continue
         first, *rest = row["turns"]
         assert first["answerable"], f"{name}:{row['id']}: the opening turn should be answerable"
-        # Follow-ups lean on the context: they are short, or start with a connective or pronoun.
+        # Follow-ups lean on the context: they are short, start with a connective, or refer back
+        # with a pronoun ("what if they think the request is ...").
         for turn in rest:
             text = turn["question"].lower()
-            assert len(text.split()) <= 12 or re.match(r"(and|what about|does|is|are|can|how)\b", text), (
+            assert len(text.split()) <= 12 or re.match(r"(and|what about|does|is|are|can|how)\b", text) \
+                or re.search(r"\b(they|them|it|this|that|these|those|there|the same)\b", text), (
                 f"{name}:{row['id']}: follow-up {turn['question']!r} reads like a standalone question"
             )
 
