@@ -281,3 +281,30 @@ def test_a_subject_that_only_shares_its_context_with_the_article_is_a_no(qa):
     answer = qa.ask("Does Article 9 of the Budapest Convention cover online grooming of children?")
     assert answer.verdict.kind == "no", answer.answer
     assert "budapest-convention/art_9" in cited_articles(answer)
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("Has the Russian Federation ratified the Lanzarote Convention?", "ratified"),
+    ("Is the Optional Protocol on the sale of children widely ratified?", "ratified"),
+    ("When did the Convention on the Rights of the Child come into force?", "when"),
+    ("How many requests for mutual legal assistance have been refused under UNTOC since 2010?", "applied"),
+    ("Who is the current chair of the Human Rights Committee?", "offices"),
+    ("how big are the fines under Article 13 of the Budapest Convention?", "amount"),
+    ("What does General Comment No. 13 of the Committee on the Rights of the Child say about Article 19 of the CRC?",
+     "treaty body's reading"),
+])
+def test_facts_of_the_world_and_other_bodies_readings_are_not_addressed(qa, question, reason):
+    """A state's ratification (with "the" in its name), how far a treaty has spread, its date of
+    entry into force, counts of what happened under it, who holds an office now, the size of a fine,
+    a treaty body's General Comment: none of it is in the treaty's text."""
+    assert_not_addressed(qa.ask(question), reason)
+
+
+@pytest.mark.parametrize("question, provision", [
+    ("How many ratifications does the Budapest Convention need to enter into force?", "budapest-convention/art_36"),
+    ("How many members does the Human Rights Committee have?", "iccpr/art_28"),
+])
+def test_what_the_final_clauses_and_institutions_articles_set_is_answered(qa, question, provision):
+    answer = qa.ask(question)
+    assert not answer.refused, answer.answer
+    assert provision in cited_articles(answer)

@@ -136,7 +136,26 @@ _OUTSIDE_FACTS = re.compile(
     r"|\bha(?:s|ve) any (?:state|country|government|party|parties|states|countries|governments)\b[^?]*\b(?:done|used|"
     r"invoked|applied|relied on|made|entered|lodged)\b"
     r"|\bwho (?:chaired|presided over)\b"
-    r"|\bwho (?:drafted|negotiated|proposed|sponsored) (?:the|this|that) (?:convention|treaty|covenant|protocol)\b",
+    r"|\bwho (?:drafted|negotiated|proposed|sponsored) (?:the|this|that) (?:convention|treaty|covenant|protocol)\b"
+    # a state's own act, with "the" and up to four name words: "Has the United States ratified ...?"
+    r"|\bha(?:s|ve) (?:the )?(?-i:[A-Z])[\w.'-]*(?: (?-i:[A-Z])[\w.'-]*){0,3} (?:ever |already |yet |actually )?"
+    r"(?:ratified|signed|acceded|joined|withdrawn|denounced)\b"
+    # how far a treaty has spread, not what it requires for entry into force ("how many ratifications
+    # must ... before it enters into force" is in its final clauses)
+    r"|\b(?:widely|universally|broadly) (?:ratified|accepted|adopted|signed)\b"
+    r"|\bhow many (?:states |countries )?(?:parties|signatories|ratifications|accessions|member states)\b"
+    r"(?![^?]*\b(?:must|needed|need|needs|required|requires|before|for (?:its|the) entry)\b)"
+    r"[^?]*\b(?:ha(?:s|ve)|are there|so far|now|today|currently|right now|to date)\b"
+    # the date of an event: "when did it come into force", "since when has it been in force"
+    r"|\bwhen did\b[^?]*\b(?:come|came) into (?:force|effect)\b|\bsince when\b[^?]*\bin force\b"
+    r"|\b(?:in what year|on what date|what date|which year|when) did\b[^?]*\btake effect\b"
+    # who holds an office now: the texts say how members are elected, not who they are
+    r"|\bwho (?:are|is) (?:the )?(?:current|present|sitting)\b"
+    r"|\b(?:current|present|sitting) (?:members?|membership|chair(?:man|person|woman)?|president|rapporteur)s?\b"
+    # counts of what has happened under a treaty: "how many people have been extradited since 2000?"
+    r"|\bhow many (?:people|persons|individuals|cases|requests|times|children|victims|prosecutions|convictions|"
+    r"extraditions|complaints|communications|investigations|arrests)\b[^?]*\b(?:have been|has been|were|was|"
+    r"since|so far|to date|last year|each year|every year|per year|in (?:19|20)\d\d)\b",
     re.I,
 )
 # Another instrument named in the question ("the GDPR", "the UK Online Safety Act"): its rules are
@@ -146,7 +165,9 @@ _INSTRUMENT = re.compile(
     r"(?:Act|Regulation|Directive|Code|Statute|Law)\b"
     # an acronym used as an instrument: "under the GDPR", "does the GDPR impose"
     r"|(?<=\bunder )(?:the )?[A-Z]{3,6}\b|\b(?<=the )[A-Z]{3,6}(?= (?:impose|require|say|set|provide|allow|permit|"
-    r"prohibit|define|regulate|oblige|demand|mandate)s?\b)")
+    r"prohibit|define|regulate|oblige|demand|mandate)s?\b)"
+    # a treaty body's interpretation or a court's case law is another instrument than the treaty
+    r"|\b[Gg]eneral [Cc]omment(?: [Nn]o\.? ?\d+)?|\b[Gg]eneral [Rr]ecommendation(?: [Nn]o\.? ?\d+)?")
 # A question asking for a number the texts would have to state.
 _UNITS = r"years?|months?|weeks?|days?|hours?|euros?|dollars?|percent|per cent"
 _QUANTITY = re.compile(
@@ -154,7 +175,10 @@ _QUANTITY = re.compile(
     r"|\bin (?P<unit_in>" + _UNITS + r")\b"
     # a sum of money or a threshold: any figure would do ("what cash amount triggers ...", "the maximum fine")
     r"|\b(?:how much (?:money|compensation|damages|cash)|what (?:\w+ )?(?:amount|threshold|sum)|(?:above|over|below|under) what (?:\w+ )?value|"
-    r"(?:maximum|minimum) (?:fine|amount|sum|penalty|compensation))\b"
+    r"(?:maximum|minimum) (?:fine|amount|sum|penalty|compensation)"
+    r"|how (?:big|large|high|heavy|much)(?: an?| the)? (?:fines?|penalt(?:y|ies)|monetary sanctions?)"
+    r"|how (?:big|large|high|heavy) (?:are|is|would|will|could|can|must)\b[^?]*\b(?:fines?|penalt(?:y|ies))"
+    r"|what (?:size|level) of (?:fines?|penalt(?:y|ies)))\b"
     # an age: "at what age", "the minimum age for", "how old", "the age of consent"
     r"|\b(?P<age>(?:(?:at|from|until|below|above|under|over) what age|what(?: is the)? (?:minimum |maximum )?age|"
     r"(?:minimum|maximum) age)(?![-\w])|how old\b|age of (?:\w+ )?(?:consent|criminal responsibility|majority)\b)"
@@ -294,7 +318,8 @@ class ExtractiveAnswerer:
             if judged is not None:
                 return judged
         references = [p for p in support if p.reason == "reference"]
-        if references and (_OUTSIDE_FACTS.search(question) or _QUANTITY.search(question)):
+        if references and (_OUTSIDE_FACTS.search(question) or _QUANTITY.search(question)
+                           or _INSTRUMENT.search(question)):
             gap = self._named_gap(question, resolved, references, passages, assumed_document)
             if gap is not None:
                 return gap
@@ -636,8 +661,11 @@ class ExtractiveAnswerer:
                 continue  # an acronym the texts use
             if len(words) > 1 and self._phrase_in_texts(name):
                 continue
-            return f"the texts never mention {name}" if name.isupper() else \
-                f"the texts do not contain the rules of the {name}"
+            if name.isupper():
+                return f"the texts never mention {name}"
+            if re.match(r"general (?:comment|recommendation)", name, re.I):
+                return f"the texts do not contain {name}, a treaty body's reading of a treaty, not the treaty's text"
+            return f"the texts do not contain the rules of the {name}"
         return None
 
     def _phrase_in_texts(self, phrase: str) -> bool:
@@ -703,8 +731,9 @@ class ExtractiveAnswerer:
         m = _OUTSIDE_FACTS.search(question)
         if m:
             return ("treaty texts do not record what happened to them: who negotiated them, which states "
-                    "signed, ratified or acceded to them and when, or how states have applied them; the "
-                    "negotiating records, the depositary's records and the treaty bodies' reports do")
+                    "signed, ratified or acceded to them and when, who holds their offices, or how states "
+                    "have applied them; the negotiating records, the depositary's records and the treaty "
+                    "bodies' reports do")
         other = self._other_instrument(question)
         if other:
             return other
