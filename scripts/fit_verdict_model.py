@@ -1,7 +1,16 @@
-"""Fit the model that weighs a half-carried subject (rag/answer/weigh.py) on dev questions only.
+"""Fit the models of rag/answer/weigh.py on dev questions only.
 
-    rag eval --no-baselines --out /tmp/dev          # with no verdict_model.json: the rules alone
-    python scripts/fit_verdict_model.py /tmp/dev/results.json [--margin M --C C]
+    rag eval --no-baselines --out /tmp/dev
+    python scripts/fit_verdict_model.py /tmp/dev/results.json [--margin M --C C]        # verdicts
+    python scripts/fit_verdict_model.py /tmp/dev/results.json --model term              # unused terms
+
+The signals are recorded whatever the models decide (a coverage verdict's `signals` whenever the
+rules said "partly"; a refusal's `signals` for a term no text uses, which is only recorded while
+term_gap_model.json is absent, since with it some of those questions are answered instead).
+
+Term model: the dev units refused because "the texts never use the term X", labelled "answer" when
+the gold says the question is answerable and "refuse" otherwise; a binary logistic regression; C
+and margin chosen on leave-one-out accuracy, ties to the smaller margin.
 
 Takes the dev coverage units whose rule verdict was "partly" (their `verdict.signals`), with the
 gold verdict as the label, and fits a multinomial logistic regression (L2, standardised inputs).
@@ -21,7 +30,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from rag.answer.weigh import FEATURES, CoverageSignals  # noqa: E402
+from rag.answer.weigh import FEATURES, TERM_FEATURES, CoverageSignals, TermGapSignals  # noqa: E402
 
 
 def load(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -39,13 +48,67 @@ def load(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(X, dtype=float), np.asarray(y)
 
 
+def load_term(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    data = json.loads(path.read_text())
+    X, y = [], []
+    for q in data["questions"]:
+        if q.get("split") != "dev":
+            raise SystemExit(f"{q.get('qid')}: not a dev unit; the model is fitted on dev only")
+        v = (q["results"].get("product") or {}).get("verdict") or {}
+        if v.get("kind") != "not_addressed" or not v.get("signals"):
+            continue
+        X.append(TermGapSignals(**v["signals"]).vector())
+        y.append("answer" if q["answerable"] else "refuse")
+    return np.asarray(X, dtype=float), np.asarray(y)
+
+
+def fit_term(args) -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import LeaveOneOut
+
+    X, y = load_term(args.results)
+    mean, scale = X.mean(0), X.std(0) + 1e-9
+    Z = (X - mean) / scale
+    print(f"{len(y)} dev units refused for an unused term: answerable {int((y == 'answer').sum())}, "
+          f"unanswerable {int((y == 'refuse').sum())}")
+    choices = []
+    for C in args.C:
+        probs = []
+        for tr, te in LeaveOneOut().split(Z):
+            m = LogisticRegression(C=C, max_iter=2000).fit(Z[tr], y[tr])
+            probs.append(dict(zip(m.classes_, m.predict_proba(Z[te])[0])))
+        for margin in args.margin:
+            preds = np.asarray(["refuse" if p.get("answer", 0) < p.get("refuse", 0) + margin else "answer"
+                                for p in probs])
+            acc = float(np.mean(preds == y))
+            wrong_answer = float(np.mean((preds == "answer") & (y == "refuse")))
+            print(f"C={C:<4} margin={margin:<5} leave-one-out accuracy {acc:.3f}, unanswerable answered "
+                  f"{wrong_answer:.3f} (rules alone: accuracy {np.mean(y == 'refuse'):.3f})")
+            choices.append((acc, -margin, C, margin, wrong_answer))
+    acc, _, C, margin, wrong = max(choices)
+    print(f"chosen: C={C} margin={margin}")
+    m = LogisticRegression(C=C, max_iter=2000).fit(Z, y)
+    out = {"features": TERM_FEATURES, "classes": list(m.classes_), "coef": m.coef_.round(6).tolist(),
+           "intercept": m.intercept_.round(6).tolist(), "mean": mean.round(6).tolist(),
+           "scale": scale.round(6).tolist(), "margin": margin, "C": C, "units": int(len(y)),
+           "loo_accuracy": round(acc, 4), "loo_unanswerable_answered": round(wrong, 4)}
+    print(m.classes_[1], " ".join(f"{f}={v:+.2f}" for f, v in zip(TERM_FEATURES, m.coef_[0])))
+    out_path = args.out or ROOT / "rag/answer/term_gap_model.json"
+    out_path.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {out_path}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("results", type=Path)
     ap.add_argument("--margin", type=float, nargs="*", default=[0.0, 0.1, 0.15, 0.2, 0.3])
     ap.add_argument("--C", type=float, nargs="*", default=[0.3, 1.0])
-    ap.add_argument("--out", type=Path, default=ROOT / "rag/answer/verdict_model.json")
+    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--model", choices=["verdict", "term"], default="verdict")
     args = ap.parse_args()
+    if args.model == "term":
+        return fit_term(args)
+    args.out = args.out or ROOT / "rag/answer/verdict_model.json"
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import LeaveOneOut
 

@@ -107,3 +107,17 @@ def test_the_fit_script_learns_from_dev_and_refuses_sealed_units(tmp_path):
     run = subprocess.run([sys.executable, "scripts/fit_verdict_model.py", str(results), "--out", str(model)],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode != 0 and "dev only" in (run.stdout + run.stderr)
+
+
+def test_an_unused_term_weighs_against_how_much_of_the_question_it_is():
+    """"drones" as the whole subject is a gap; one slang word among several carried concepts,
+    with a passage that carries them together, is the asker's wording."""
+    whole = key_concepts("drones")
+    gap = weigh.term_gap_signals(whole, whole, [set()], 0.2, subject_rule=True)
+    lay = key_concepts("daycare worker convicted of abusing children applying for a job")
+    own_word = [c for c in lay if c.label == "daycare"]
+    carried = [{id(c) for c in lay if c not in own_word}]
+    asker = weigh.term_gap_signals(lay, own_word, carried, 0.6, subject_rule=False)
+    assert gap.absent_share == 1.0 and asker.absent_share < 0.25 and asker.known_carried == pytest.approx(1.0)
+    assert weigh.term_gap_stands(gap)
+    assert not weigh.term_gap_stands(asker)

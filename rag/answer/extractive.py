@@ -329,7 +329,8 @@ class ExtractiveAnswerer:
         best_dense = max((p.dense or 0.0 for p in support), default=0.0)
         if not references:
             topic = strip_documents(resolved or question, [], self.index.documents)
-            reason = self.not_addressed_reason(question, topic, support)
+            record: dict = {}
+            reason = self.not_addressed_reason(question, topic, support, record=record)
             if reason and _QUANTITY.search(question) and reason.startswith("none of the provisions"):
                 # Say what the texts do set instead of a number ("effective, proportionate and dissuasive").
                 said = self._what_is_set(topic, sentences, scope)
@@ -339,7 +340,10 @@ class ExtractiveAnswerer:
                 answer.refused = True
                 return answer
             if reason:
-                return self._refusal(question, passages, best, reason)
+                refusal = self._refusal(question, passages, best, reason)
+                if record and "never use the term" in reason:
+                    refusal.verdict.signals = record
+                return refusal
         if not references and (best < cfg.min_sentence_score or best_dense < cfg.min_passage_score):
             return self._refusal(question, passages, best)
         if references:
@@ -720,8 +724,19 @@ class ExtractiveAnswerer:
             memo[key] = bool(ids) and hits > 0.4 * len(ids)
         return memo[key]
 
+    def _term_gap(self, concepts: list[Concept], absent: list[Concept], support: list[Passage],
+                  subject_rule: bool, record: dict | None) -> bool:
+        """Does a term no text uses make the question unanswerable, or is it the asker's own word
+        for what a passage found carries in the texts' terms (weigh.py)?"""
+        carried_sets = [{id(c) for c in carried(concepts, p.chunk.embed_text)} for p in support[:6]]
+        sig = weigh.term_gap_signals(concepts, absent, carried_sets,
+                                     max((p.dense or 0.0 for p in support[:6]), default=0.0), subject_rule)
+        if record is not None:
+            record.update(sig.as_dict())
+        return weigh.term_gap_stands(sig)
+
     def not_addressed_reason(self, question: str, topic: str, support: list[Passage],
-                             named: bool = False) -> str | None:
+                             named: bool = False, record: dict | None = None) -> str | None:
         """Why the texts cannot answer this, decided from evidence, or None when they may.
 
         - facts treaty texts never record (ratifications, signatures, a state's accession);
@@ -751,15 +766,18 @@ class ExtractiveAnswerer:
             # Half the subject or more, or a whole compound noun, not one modifier of it: "quickly
             # preserving stored data" is addressed although no text says "quickly"; "porn websites
             # verifying users' age" and "police use of facial recognition" are not.
-            if absent and (2 * len(absent) >= len(wanted) or any(" " in c.label for c in absent)):
+            if absent and (2 * len(absent) >= len(wanted) or any(" " in c.label for c in absent)) \
+                    and self._term_gap(wanted, absent, support, True, record):
                 return f"the texts never use the term{'s' if len(absent) > 1 else ''} " + \
                     ", ".join(f"\u201c{c.label}\u201d" for c in absent)
         if not named:  # a technical term ("VPN", "cryptocurrency") that is neither in the texts nor a word
             english = self.index.english_words
-            for c in key_concepts(own, self._is_common):
+            own_concepts = key_concepts(own, self._is_common)
+            for c in own_concepts:
                 words = [w for alt in c.alternatives for w in alt]
                 if len(c.alternatives) == 1 and len(words) == 1 and c.label.isalpha() and len(c.label) >= 3 \
-                        and c.label.lower() not in english and not self._in_texts(c):
+                        and c.label.lower() not in english and not self._in_texts(c) \
+                        and self._term_gap(own_concepts, [c], support, False, record):
                     return f"the texts never use the term \u201c{c.label}\u201d"
         texts = [p.chunk.embed_text for p in (support if named else support[:6])]  # with the article's title
         unit = _QUANTITY.search(question)

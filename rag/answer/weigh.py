@@ -88,28 +88,39 @@ def signals(concepts: list[Concept], per_paragraph: list[set[int]], dense_named:
         rank_in_document=rank_in_document)
 
 
+def _load(path: Path, features: list[str]) -> dict | None:
+    if not path.exists():
+        return None
+    model = json.loads(path.read_text())
+    if model.get("features") != features:
+        raise ValueError(f"{path.name} was fitted on other features; run scripts/fit_verdict_model.py")
+    return model
+
+
 @lru_cache(maxsize=1)
 def _model() -> dict | None:
-    if not _MODEL.exists():
-        return None
-    model = json.loads(_MODEL.read_text())
-    if model.get("features") != FEATURES:
-        raise ValueError(f"{_MODEL.name} was fitted on other features; run scripts/fit_verdict_model.py")
-    return model
+    return _load(_MODEL, FEATURES)
+
+
+def _predict(model: dict, vector: list[float]) -> dict[str, float]:
+    """Class probabilities of a (multinomial or binary) logistic regression stored as JSON."""
+    x = [(v - m) / s for v, m, s in zip(vector, model["mean"], model["scale"])]
+    classes, coef, intercept = model["classes"], model["coef"], model["intercept"]
+    if len(classes) == 2 and len(coef) == 1:  # scikit-learn keeps one row for two classes
+        z = intercept[0] + sum(w * xi for w, xi in zip(coef[0], x))
+        p1 = 1.0 / (1.0 + math.exp(-z))
+        return {classes[0]: 1.0 - p1, classes[1]: p1}
+    logits = {k: b + sum(w * xi for w, xi in zip(ws, x)) for k, ws, b in zip(classes, coef, intercept)}
+    top = max(logits.values())
+    exp = {k: math.exp(v - top) for k, v in logits.items()}
+    z = sum(exp.values())
+    return {k: v / z for k, v in exp.items()}
 
 
 def probabilities(sig: CoverageSignals) -> dict[VerdictKind, float] | None:
     """The model's probability of each verdict, or None when no model is shipped."""
     model = _model()
-    if model is None:
-        return None
-    x = [(v - m) / s for v, m, s in zip(sig.vector(), model["mean"], model["scale"])]
-    logits = {k: b + sum(w * xi for w, xi in zip(ws, x))
-              for k, ws, b in zip(model["classes"], model["coef"], model["intercept"])}
-    top = max(logits.values())
-    exp = {k: math.exp(v - top) for k, v in logits.items()}
-    z = sum(exp.values())
-    return {k: v / z for k, v in exp.items()}
+    return None if model is None else _predict(model, sig.vector())
 
 
 def weigh_partly(sig: CoverageSignals, margin: float | None = None) -> VerdictKind:
@@ -121,3 +132,63 @@ def weigh_partly(sig: CoverageSignals, margin: float | None = None) -> VerdictKi
     margin = _model()["margin"] if margin is None else margin
     best = max(("yes", "no"), key=lambda k: probs.get(k, 0.0))
     return best if probs.get(best, 0.0) >= probs.get("partly", 0.0) + margin else "partly"
+
+
+# -- "the texts never use the term X": a gap, or the asker's own word? ---------------------------
+# A subject word no text uses ("drones", "cryptocurrency") means the texts do not address it; but
+# in everyday questions the missing word is often the asker's ("daycare", "scammer", "selfies")
+# for something the texts do address in their own terms. The same kind of model weighs it: how much
+# of the question the absent words are, how specific they are, and how well the rest of the
+# question is carried by one passage found (lexically and densely).
+
+_TERM_MODEL = Path(__file__).with_name("term_gap_model.json")
+
+
+@dataclass(frozen=True)
+class TermGapSignals:
+    concepts: int  # key concepts of the question (or of its subject)
+    absent_share: float  # share of them that no text uses
+    absent_spec: float  # specificity of the most specific absent word
+    compound: bool  # an absent two-word term ("facial recognition")
+    known_carried: float  # weighed share of the other concepts that the best passage found carries together
+    dense_best: float  # best dense score of a passage found for the question
+    subject_rule: bool  # found in the question's subject ("does T regulate <X>") rather than anywhere in it
+
+    def vector(self) -> list[float]:
+        return [math.log(self.concepts), self.absent_share, self.absent_spec / 5.0, float(self.compound),
+                self.known_carried, self.dense_best, float(self.subject_rule)]
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+TERM_FEATURES = ["log_concepts", "absent_share", "absent_spec", "compound", "known_carried", "dense_best",
+                 "subject_rule"]
+
+
+def term_gap_signals(concepts: list[Concept], absent: list[Concept], passages_carried: list[set[int]],
+                     dense_best: float, subject_rule: bool) -> TermGapSignals:
+    """`passages_carried`: for each passage found, the ids of the concepts it carries."""
+    weights = {id(c): specificity(c) for c in concepts}
+    known = [c for c in concepts if c not in absent]
+    total = sum(weights[id(c)] for c in known) or 1.0
+    best = max((sum(weights[i] for i in got if i in {id(c) for c in known}) for got in passages_carried), default=0.0)
+    return TermGapSignals(
+        concepts=max(1, len(concepts)), absent_share=len(absent) / max(1, len(concepts)),
+        absent_spec=max((specificity(c) for c in absent), default=0.0),
+        compound=any(" " in c.label for c in absent), known_carried=best / total if known else 0.0,
+        dense_best=dense_best, subject_rule=subject_rule)
+
+
+@lru_cache(maxsize=1)
+def _term_model() -> dict | None:
+    return _load(_TERM_MODEL, TERM_FEATURES)
+
+
+def term_gap_stands(sig: TermGapSignals) -> bool:
+    """Refuse for an unused term unless the model is surer that the question is answerable."""
+    model = _term_model()
+    if model is None:
+        return True
+    probs = _predict(model, sig.vector())
+    return probs.get("answer", 0.0) < probs.get("refuse", 0.0) + model["margin"]
