@@ -4,9 +4,11 @@
     python scripts/fit_verdict_model.py /tmp/dev/results.json [--margin M --C C]        # verdicts
     python scripts/fit_verdict_model.py /tmp/dev/results.json --model term              # unused terms
 
-The signals are recorded whatever the models decide (a coverage verdict's `signals` whenever the
-rules said "partly"; a refusal's `signals` for a term no text uses, which is only recorded while
-term_gap_model.json is absent, since with it some of those questions are answered instead).
+The signals are recorded on the answer's verdict: a coverage verdict's `signals` whenever the rules
+said "partly", whatever the verdict model then decided; a refusal's `signals` for a term no text
+uses, only for the questions refused, so the term model must be fitted on a run made without it
+(the script refuses while rag/answer/term_gap_model.json is in place: move it aside, run the
+evaluation, fit).
 
 Term model: the dev units refused because "the texts never use the term X", labelled "answer" when
 the gold says the question is answerable and "refuse" otherwise; a binary logistic regression; C
@@ -41,7 +43,8 @@ def load(path: Path) -> tuple[np.ndarray, np.ndarray]:
             raise SystemExit(f"{q.get('qid')}: not a dev unit; the model is fitted on dev only")
         gold = q.get("verdict")
         v = (q["results"].get("product") or {}).get("verdict") or {}
-        if gold not in ("yes", "no", "partly") or not v.get("signals"):
+        if gold not in ("yes", "no", "partly") or v.get("kind") not in ("yes", "no", "partly") \
+                or set(v.get("signals") or {}) != set(CoverageSignals.__dataclass_fields__):
             continue
         X.append(CoverageSignals(**v["signals"]).vector())
         y.append(gold)
@@ -55,7 +58,7 @@ def load_term(path: Path) -> tuple[np.ndarray, np.ndarray]:
         if q.get("split") != "dev":
             raise SystemExit(f"{q.get('qid')}: not a dev unit; the model is fitted on dev only")
         v = (q["results"].get("product") or {}).get("verdict") or {}
-        if v.get("kind") != "not_addressed" or not v.get("signals"):
+        if v.get("kind") != "not_addressed" or set(v.get("signals") or {}) != set(TermGapSignals.__dataclass_fields__):
             continue
         X.append(TermGapSignals(**v["signals"]).vector())
         y.append("answer" if q["answerable"] else "refuse")
@@ -66,6 +69,11 @@ def fit_term(args) -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import LeaveOneOut
 
+    shipped = ROOT / "rag/answer/term_gap_model.json"
+    if args.out is None and shipped.exists() and not args.results_without_term_model:
+        raise SystemExit(f"{shipped.relative_to(ROOT)} is in place, so the run recorded only the questions it "
+                         "refused: move it aside, run the evaluation again, then fit "
+                         "(or pass --results-without-term-model if the run was made without it)")
     X, y = load_term(args.results)
     mean, scale = X.mean(0), X.std(0) + 1e-9
     Z = (X - mean) / scale
@@ -91,7 +99,8 @@ def fit_term(args) -> None:
     out = {"features": TERM_FEATURES, "classes": list(m.classes_), "coef": m.coef_.round(6).tolist(),
            "intercept": m.intercept_.round(6).tolist(), "mean": mean.round(6).tolist(),
            "scale": scale.round(6).tolist(), "margin": margin, "C": C, "units": int(len(y)),
-           "loo_accuracy": round(acc, 4), "loo_unanswerable_answered": round(wrong, 4)}
+           "loo_accuracy": round(acc, 4), "loo_unanswerable_answered": round(wrong, 4),
+           "fitted_on": f"{args.results} ({len(y)} dev units)"}
     print(m.classes_[1], " ".join(f"{f}={v:+.2f}" for f, v in zip(TERM_FEATURES, m.coef_[0])))
     out_path = args.out or ROOT / "rag/answer/term_gap_model.json"
     out_path.write_text(json.dumps(out, indent=1) + "\n")
@@ -105,6 +114,8 @@ def main() -> None:
     ap.add_argument("--C", type=float, nargs="*", default=[0.3, 1.0])
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--model", choices=["verdict", "term"], default="verdict")
+    ap.add_argument("--results-without-term-model", action="store_true",
+                    help="the results were made with rag/answer/term_gap_model.json moved aside")
     args = ap.parse_args()
     if args.model == "term":
         return fit_term(args)
@@ -142,7 +153,7 @@ def main() -> None:
            "intercept": m.intercept_.round(6).tolist(), "mean": mean.round(6).tolist(),
            "scale": scale.round(6).tolist(), "margin": margin, "C": C, "units": int(len(y)),
            "loo_accuracy": round(acc, 4), "loo_confidently_wrong": round(wrong, 4),
-           "fitted_on": str(args.results.name)}
+           "fitted_on": f"{args.results} ({len(y)} dev units)"}
     for k, w in zip(m.classes_, m.coef_):
         print(k, " ".join(f"{f}={v:+.2f}" for f, v in zip(FEATURES, w)))
     args.out.write_text(json.dumps(out, indent=1) + "\n")

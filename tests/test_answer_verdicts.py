@@ -308,3 +308,24 @@ def test_what_the_final_clauses_and_institutions_articles_set_is_answered(qa, qu
     answer = qa.ask(question)
     assert not answer.refused, answer.answer
     assert provision in cited_articles(answer)
+
+
+def test_a_weighed_yes_still_needs_an_obligation_when_one_is_asked(qa):
+    """UNTOC Art. 26(3): "shall consider providing for the possibility" of immunity. However well
+    the article matches the subject, it does not *require* it."""
+    answer = qa.ask("under untoc art 26, do states have to give immunity from prosecution to gang members "
+                    "who cooperate with police?")
+    assert answer.verdict.kind == "partly", answer.answer
+    assert "does not require it" in answer.answer.splitlines()[0]
+
+
+@pytest.mark.parametrize("question, provision", [
+    ("What does Article 15 of the ICCPR say about retroactive changes to the Criminal Code?", "iccpr/art_15"),
+    ("How many member states have to ratify the Lanzarote Convention for it to enter into force?",
+     "lanzarote-convention/art_45"),
+    ("Can current members of the Committee on the Rights of the Child be re-elected?", "crc/art_43"),
+])
+def test_a_generic_code_or_an_institutions_question_is_not_refused(qa, question, provision):
+    answer = qa.ask(question)
+    assert not answer.refused, answer.answer
+    assert provision in cited_articles(answer)

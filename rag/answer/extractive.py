@@ -21,7 +21,7 @@ from ..references import find_documents, strip_documents
 from ..settings import Settings
 from . import weigh
 from .concepts import Concept, carried, display, key_concepts
-from .verdict import Paragraph, asks_obligation, carries_all, judge_coverage
+from .verdict import Paragraph, asks_obligation, carries_all, judge_coverage, permissive_only
 
 NOT_ADDRESSED = "The texts do not address this question."
 # "Does Article X cover Y?" in the forms people use: the verb may be any that asks whether a
@@ -142,20 +142,24 @@ _OUTSIDE_FACTS = re.compile(
     r"(?:ratified|signed|acceded|joined|withdrawn|denounced)\b"
     # how far a treaty has spread, not what it requires for entry into force ("how many ratifications
     # must ... before it enters into force" is in its final clauses)
-    r"|\b(?:widely|universally|broadly) (?:ratified|accepted|adopted|signed)\b"
+    r"|\b(?:widely|universally|broadly) ratified\b"
     r"|\bhow many (?:states |countries )?(?:parties|signatories|ratifications|accessions|member states)\b"
-    r"(?![^?]*\b(?:must|needed|need|needs|required|requires|before|for (?:its|the) entry)\b)"
+    r"(?![^?]*\b(?:must|needed|need|needs|required|requires|before|ha(?:ve|s) to|for (?:it|its|the|them)\b|"
+    r"to (?:enter|come|take|accept|request|convene|ratify|receive)|in order)\b)"
     r"[^?]*\b(?:ha(?:s|ve)|are there|so far|now|today|currently|right now|to date)\b"
     # the date of an event: "when did it come into force", "since when has it been in force"
-    r"|\bwhen did\b[^?]*\b(?:come|came) into (?:force|effect)\b|\bsince when\b[^?]*\bin force\b"
-    r"|\b(?:in what year|on what date|what date|which year|when) did\b[^?]*\btake effect\b"
+    r"|\bwhen did (?:the |this |that |it\b)[^?]*\b(?:come|came) into (?:force|effect)\b"
+    r"|\bsince when\b[^?]*\bin force\b"
     # who holds an office now: the texts say how members are elected, not who they are
     r"|\bwho (?:are|is) (?:the )?(?:current|present|sitting)\b"
-    r"|\b(?:current|present|sitting) (?:members?|membership|chair(?:man|person|woman)?|president|rapporteur)s?\b"
     # counts of what has happened under a treaty: "how many people have been extradited since 2000?"
     r"|\bhow many (?:people|persons|individuals|cases|requests|times|children|victims|prosecutions|convictions|"
-    r"extraditions|complaints|communications|investigations|arrests)\b[^?]*\b(?:have been|has been|were|was|"
-    r"since|so far|to date|last year|each year|every year|per year|in (?:19|20)\d\d)\b",
+    r"extraditions|complaints|communications|investigations|arrests)\b[^?]*\b(?:(?:have|has) been|were|was) "
+    r"(?:\w+ )?(?:extradited|prosecuted|convicted|arrested|refused|rejected|granted|filed|submitted|received|"
+    r"sent|investigated|charged|sentenced|rescued|identified|reported|brought|made)\b"
+    r"|\bhow many (?:people|persons|individuals|cases|requests|times|children|victims|prosecutions|convictions|"
+    r"extraditions|complaints|communications|investigations|arrests)\b[^?]*\b(?:since (?:19|20)\d\d|so far|to date|"
+    r"last year|in (?:19|20)\d\d)\b",
     re.I,
 )
 # Another instrument named in the question ("the GDPR", "the UK Online Safety Act"): its rules are
@@ -166,8 +170,10 @@ _INSTRUMENT = re.compile(
     # an acronym used as an instrument: "under the GDPR", "does the GDPR impose"
     r"|(?<=\bunder )(?:the )?[A-Z]{3,6}\b|\b(?<=the )[A-Z]{3,6}(?= (?:impose|require|say|set|provide|allow|permit|"
     r"prohibit|define|regulate|oblige|demand|mandate)s?\b)"
-    # a treaty body's interpretation or a court's case law is another instrument than the treaty
+    # a treaty body's interpretation is another instrument than the treaty
     r"|\b[Gg]eneral [Cc]omment(?: [Nn]o\.? ?\d+)?|\b[Gg]eneral [Rr]ecommendation(?: [Nn]o\.? ?\d+)?")
+# A numbered General Comment asked about beside a named article: the article is not the body's reading.
+_BODY_READING = re.compile(r"\bgeneral (?:comment|recommendation) (?:no\.? ?)?\d+", re.I)
 # A question asking for a number the texts would have to state.
 _UNITS = r"years?|months?|weeks?|days?|hours?|euros?|dollars?|percent|per cent"
 _QUANTITY = re.compile(
@@ -319,7 +325,7 @@ class ExtractiveAnswerer:
                 return judged
         references = [p for p in support if p.reason == "reference"]
         if references and (_OUTSIDE_FACTS.search(question) or _QUANTITY.search(question)
-                           or _INSTRUMENT.search(question)):
+                           or _BODY_READING.search(question)):
             gap = self._named_gap(question, resolved, references, passages, assumed_document)
             if gap is not None:
                 return gap
@@ -451,7 +457,7 @@ class ExtractiveAnswerer:
             # question named the document (named, assumed or carried over from the conversation).
             in_doc = self.search(topic, doc_id) if self.search is not None else []
             everywhere = self.search(topic, None) if self.search is not None else []
-            instead = self._addressed_instead(concepts, topic, passages, inside, in_doc, everywhere)
+            instead = self._addressed_instead(concepts, topic, [], inside, in_doc, everywhere)
             articles = [s for s in instead if "preamble" not in s.provision.id
                         and s.passage.chunk.metadata.get("doc_type") == "treaty"]
             signals = self._signals(topic, concepts, paragraphs, title, named, inside, everywhere, in_doc,
@@ -459,15 +465,24 @@ class ExtractiveAnswerer:
                                     instead_other=any(s.provision.doc_id != doc_id for s in articles))
             if weigh.probabilities(signals) is not None:
                 judged.kind = weigh.weigh_partly(signals)
+                if judged.kind == "yes" and obligation and judged.evidence \
+                        and all(permissive_only(sent) for _, sent in judged.evidence):
+                    # Asked whether it is *required*: a provision that says it only as "shall consider"
+                    # or "may" does not require it, however well it matches the subject.
+                    judged.kind, judged.permissive = "partly", True
+                if judged.kind == "yes" and apart:
+                    judged.missing = []  # every concept is carried, across the provision's paragraphs
             elif not apart and (any(s.provision.doc_id == doc_id for s in articles) or
                                 (articles and 2 * len(judged.carried) <= len(concepts))):
                 # What X shares with Y is incidental when the same treaty puts Y in another article,
                 # or another treaty carries all of Y where X carries half of it at most: the honest
                 # verdict is "no", and where Y is.
                 judged.kind = "no"
-        if judged.kind == "yes" and rule_kind == "partly":
+        if judged.kind == "yes" and rule_kind == "partly" and judged.missing:
             sections.append((f"Yes. {label} addresses {topic}, though not in these words (it does not say "
-                             f"{', '.join(repr(c.label) for c in judged.missing)}):", evidence))
+                             f"{', '.join(f'“{c.label}”' for c in judged.missing)}):", evidence))
+        elif judged.kind == "yes" and rule_kind == "partly":
+            sections.append((f"Yes. {label} addresses {topic}, across its paragraphs:", evidence))
         elif judged.kind == "yes":
             sections.append((f"Yes. {label} addresses {topic}:", evidence))
         elif judged.excluded:
@@ -476,7 +491,8 @@ class ExtractiveAnswerer:
             sections.append((f"Partly. {label} addresses {topic}, but does not require it: it permits, "
                              f"invites or conditions it:", evidence))
         else:
-            instead = instead or self._addressed_instead(concepts, topic, passages, inside)
+            if signals is None:
+                instead = instead or self._addressed_instead(concepts, topic, passages, inside)
             if judged.kind == "partly" and apart:
                 sections.append((f"Partly. {label} mentions {display(judged.carried)}, but never all in one "
                                  f"paragraph ({display(judged.missing)} only apart from the rest):", evidence))
@@ -497,17 +513,26 @@ class ExtractiveAnswerer:
             evidence=[s.text for s in (evidence if judged.kind != "no" or judged.excluded else named[:1])],
             instead=list(dict.fromkeys(s.provision.label for s in instead)),
             signals=signals.as_dict() if signals else {},
-            reason={"yes": (f"{label} carries the subject's most specific concepts ({display(judged.carried)}); "
-                            f"what it lacks ({display(judged.missing)}) weighs little beside them."
+            reason={"yes": (f"{label} carries {display(judged.carried)}; what it does not say "
+                            f"({display(judged.missing)}) is weighed as the asker's wording (weigh.py)."
+                            if rule_kind == "partly" and judged.missing else
+                            f"{label} carries every key concept ({display(judged.carried)}), across its paragraphs."
                             if rule_kind == "partly" else
                             f"{label} carries every key concept ({display(judged.carried)}) in one paragraph"
                             + (f"; the texts never use {display(unsaid)}." if unsaid else ".")),
-                    "partly": (f"{label} carries {display(concepts)} only in permissive or conditional wording."
+                    "partly": (f"{label} carries {display(judged.carried or concepts)} only in permissive or "
+                               f"conditional wording."
                                if judged.permissive else
                                f"{label} carries {display(judged.carried)}, not {display(judged.missing)}."),
                     "no": (f"{label} names {display(concepts)} only to exclude it." if judged.excluded
                            else f"{label} shares only {display(judged.carried)} with it; the treaty addresses "
-                                f"{topic} in another article." if judged.carried
+                                f"{topic} in another article." if judged.carried and any(
+                                    s.provision.doc_id == doc_id for s in instead)
+                           else f"{label} shares only {display(judged.carried)} with it; {topic} is addressed "
+                                f"instead in {_join_labels(list(dict.fromkeys(s.provision.label for s in instead)))}."
+                           if judged.carried and instead
+                           else f"{label} shares only {display(judged.carried)} with it, which is incidental to "
+                                f"{topic}." if judged.carried
                            else f"No sentence of {label} carries {display(concepts)}.")}[judged.kind],
         )
         extra = [s.passage for s in instead]
@@ -528,7 +553,9 @@ class ExtractiveAnswerer:
         others = [p for p in everywhere if p.chunk.id not in own
                   and not p.chunk.provision_id.startswith(prefix + "/") and p.chunk.provision_id != prefix][:5]
         elsewhere = self.sentences(others, limit=len(others))
-        dense_else = float(np.max(self.index.sentence_vectors([s.text for s in elsewhere]) @ q)) if elsewhere else 0.0
+        # Nothing found elsewhere says nothing either way: a neutral margin, not a cosine of 0.
+        dense_else = float(np.max(self.index.sentence_vectors([s.text for s in elsewhere]) @ q)) if elsewhere \
+            else dense_named
         article = prefix.split("/")[:2]
         rank = next((i for i, p in enumerate(in_doc) if p.chunk.provision_id.split("/")[:2] == article), None)
         return weigh.signals(concepts, per_paragraph, dense_named, dense_else, instead_same, instead_other,
@@ -668,7 +695,7 @@ class ExtractiveAnswerer:
             if name.isupper():
                 return f"the texts never mention {name}"
             if re.match(r"general (?:comment|recommendation)", name, re.I):
-                return f"the texts do not contain {name}, a treaty body's reading of a treaty, not the treaty's text"
+                return f"the texts do not contain {name}: it is a treaty body's reading of a treaty, not its text"
             return f"the texts do not contain the rules of the {name}"
         return None
 

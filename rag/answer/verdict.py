@@ -42,6 +42,11 @@ _ASKS_OBLIGATION = re.compile(r"\b(?:requir\w*|oblig\w*|must|mandat\w*|compel\w*
                               r"bound\s+to)\b", re.I)
 
 
+def permissive_only(sentence: str) -> bool:
+    """Does the sentence say its subject only as a permission or a condition ("may", "shall consider")?"""
+    return bool(_WEAK.search(sentence))
+
+
 def asks_obligation(question: str) -> bool:
     """Does the question ask whether something is required (not only mentioned or allowed)?"""
     return bool(_ASKS_OBLIGATION.search(question))
@@ -110,7 +115,7 @@ def judge_coverage(concepts: list[Concept], paragraphs: list[Paragraph], title: 
         kind, excluded = "no", True
     elif kind == "yes" and obligation:
         full = [x for x in pool if len(x[2]) == len(all_ids)] or pool
-        if all(_WEAK.search(s) for _, s, _ in full):
+        if all(permissive_only(s) for _, s, _ in full):
             kind, permissive = "partly", True
     pool = sorted(pool, key=lambda x: -len(x[2]))[:max_evidence]
     order = {id(s): n for n, (_, s, _) in enumerate(per_sentence)}
