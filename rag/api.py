@@ -29,7 +29,8 @@ class TreatyQA:
         self.settings = settings or Settings()
         self.index = index or Index(self.settings)
         self.retriever = Retriever(self.index, self.settings)
-        self.extractive = ExtractiveAnswerer(self.index, self.settings, search=self._topic_search)
+        self.extractive = ExtractiveAnswerer(self.index, self.settings, search=self._topic_search,
+                                             hidden=self._hidden_documents)
         self._llm = None
         self._build_lock = threading.Lock()
         self._ready = False
@@ -180,6 +181,13 @@ class TreatyQA:
                                        query.doc_scope, resolved=query.search_text)
         finally:
             self._visible.doc_ids = None
+
+    def _hidden_documents(self) -> frozenset[str]:
+        """Documents the current answer's viewer may not see (another user's private uploads)."""
+        visible = getattr(self._visible, "doc_ids", None)
+        if visible is None:
+            return frozenset()
+        return frozenset(self.index.documents) - set(visible)
 
     def _topic_search(self, topic: str, doc_id: str | None) -> list[Passage]:
         query = self.retriever.resolve(topic)

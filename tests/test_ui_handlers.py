@@ -210,3 +210,24 @@ def test_published_uploads_are_visible_to_everyone(qa, tmp_path):
     (up,) = [m for m in qa.index.documents.values() if m.uploaded]
     assert up.id in [v for _, v in h.documents(session("bob"))[0]["choices"]]
     assert up.id in drain(h.ask(ZQ, [], [], [], [], None, request=session("bob")))[3]
+
+
+TELEWORK = ("---\ntitle: Alice's private memo\n---\n# Memo\n\n### Article 1. Telecommuting\n\n"
+            "Staff may request telecommuting arrangements twice a week.\n")
+TQ = "Does the Optional Protocol to the ICCPR regulate telecommuting?"
+
+
+def test_a_private_upload_does_not_change_what_another_user_is_told(qa, tmp_path):
+    """Whether a word exists in alice's private upload must not show in bob's answers: before, bob's
+    refusal changed from "the texts never use the term" to another reason once alice uploaded it."""
+    h = Handlers(qa)
+    alice, bob = session("alice"), session("bob")
+    def bob_asks() -> str:  # the answer as shown, less its timing line
+        shown = visible(drain(h.ask(TQ, [], [], [], [], None, request=bob))[0][-1]["content"])
+        return re.sub(r"mode: .*$", "", shown).strip()
+
+    before = bob_asks()
+    assert "ingested" in upload_as(h, alice, tmp_path, name="memo.md", text=TELEWORK)
+    assert any(m.owner for m in qa.index.documents.values())
+    assert bob_asks() == before
+    assert "telecommuting" in before.lower()

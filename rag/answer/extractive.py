@@ -262,13 +262,15 @@ class Sentence:
 
 class ExtractiveAnswerer:
     def __init__(self, index: Index, settings: Settings,
-                 search: Callable[[str, str | None], list[Passage]] | None = None):
+                 search: Callable[[str, str | None], list[Passage]] | None = None,
+                 hidden: Callable[[], frozenset[str]] = frozenset):
         self.index = index
         self.settings = settings
         self.search = search  # topic search over all documents, for "is it addressed elsewhere?"
+        self.hidden = hidden  # documents the current viewer may not see: their words never count
         self._pervasive_memo: dict[tuple, bool] = {}
         self._pervasive_for: object = None
-        self._phrases: dict[str, bool] = {}
+        self._phrases: dict[tuple[str, frozenset[str]], bool] = {}
         self._phrases_for: object = None
 
     # -- candidates ------------------------------------------------------------------
@@ -688,7 +690,7 @@ class ExtractiveAnswerer:
             if any(a <= start < b for a, b in known) or name.lower() in ("un", "eu", "ngo", "ict"):
                 continue
             words = [w for w in tokenize(name) if w]
-            if len(words) == 1 and any(self.index.lexical.stem_frequency(v) for v in _spellings(words[0])):
+            if len(words) == 1 and any(self._df(v) for v in _spellings(words[0])):
                 continue  # an acronym the texts use
             if len(words) > 1 and self._phrase_in_texts(name):
                 continue
@@ -707,9 +709,12 @@ class ExtractiveAnswerer:
             self._phrases, self._phrases_for = {}, chunks
         memo = self._phrases  # another thread may swap in a new memo meanwhile
         needle = " ".join(phrase.lower().split())
-        if needle not in memo:
-            memo[needle] = any(needle in " ".join(c.text.lower().split()) for c in chunks.values())
-        return memo[needle]
+        hidden = self.hidden()
+        key = (needle, hidden)
+        if key not in memo:
+            memo[key] = any(needle in " ".join(c.text.lower().split()) for c in chunks.values()
+                            if c.doc_id not in hidden)
+        return memo[key]
 
     def _unsaid(self, judged, concepts: list[Concept]) -> list[Concept]:
         """The missing concepts that are the asker's words only: ordinary English words (WordNet)
@@ -727,16 +732,19 @@ class ExtractiveAnswerer:
 
     def _in_texts(self, concept: Concept) -> bool:
         """Does any text of the corpus use the concept (any of its spellings or equivalents)?"""
-        df = self.index.lexical.stem_frequency
-        return any(all(any(df(v) for v in _spellings(s)) for s in alt) for alt in concept.alternatives)
+        return any(all(any(self._df(v) for v in _spellings(s)) for s in alt) for alt in concept.alternatives)
+
+    def _df(self, stem: str) -> int:
+        """Chunks using the stem, among the documents this viewer may see."""
+        return self.index.lexical.stem_frequency(stem, self.hidden())
 
     def _is_rare(self, stem: str) -> bool:
         """A word in at most 2% of the chunks: an equivalent that common would be carried by chance."""
-        return self.index.lexical.stem_frequency(stem) <= 0.02 * max(1, len(self.index.chunks))
+        return self._df(stem) <= 0.02 * max(1, len(self.index.chunks))
 
     def _is_common(self, stem: str) -> bool:
         """A word in over a quarter of all chunks frames a question; it cannot decide one."""
-        return self.index.lexical.stem_frequency(stem) > 0.25 * max(1, len(self.index.chunks))
+        return self._df(stem) > 0.25 * max(1, len(self.index.chunks))
 
     def _pervasive(self, doc_id: str, concept: Concept) -> bool:
         """Does the concept occur in over 40% of the document's chunks?"""

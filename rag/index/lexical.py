@@ -50,6 +50,7 @@ class LexicalPart:
     lengths: np.ndarray  # float32: tokens per chunk
     word_chunks: dict[str, int]  # word as written (lower case) -> chunks whose text uses it
     stem_chunks: dict[str, int]  # stem (as `tokenize` makes them) -> chunks whose text has it
+    doc_id: str = ""  # the document these chunks belong to
 
     @classmethod
     def of(cls, chunks: list[Chunk]) -> "LexicalPart":
@@ -71,7 +72,8 @@ class LexicalPart:
         return cls(ids=tuple(c.id for c in chunks), terms=tuple(term_ids),
                    rows=(pairs // n_terms).astype(np.int32), cols=(pairs % n_terms).astype(np.int32),
                    tfs=counts.astype(np.float32), lengths=lengths.astype(np.float32),
-                   word_chunks=dict(word_chunks), stem_chunks=dict(stem_chunks))
+                   word_chunks=dict(word_chunks), stem_chunks=dict(stem_chunks),
+                   doc_id=chunks[0].doc_id if chunks else "")
 
 
 class _Segment:
@@ -150,14 +152,22 @@ class LexicalIndex:
             if len(w) >= 4:
                 self._by_initial.setdefault(w[0], []).append(w)
         self._masks: OrderedDict[int, tuple[frozenset, np.ndarray]] = OrderedDict()
+        self._part_of = {p.doc_id: p for s in segments for p in s.parts if p.doc_id}
 
     def word_frequency(self, word: str) -> int:
         """In how many chunks the texts use a word as written (lower case): lay or formal?"""
         return sum(s.word_chunks.get(word, 0) for s in self.segments)
 
-    def stem_frequency(self, stem: str) -> int:
-        """In how many chunks the texts use a stem (of `tokenize`): rare, common, or absent?"""
-        return sum(s.stem_chunks.get(stem, 0) for s in self.segments)
+    def stem_frequency(self, stem: str, hidden: frozenset[str] = frozenset()) -> int:
+        """In how many chunks the texts use a stem (of `tokenize`): rare, common, or absent?
+        `hidden`: documents whose chunks do not count (another user's private uploads: whether
+        their words exist must not show in this viewer's answers)."""
+        n = sum(s.stem_chunks.get(stem, 0) for s in self.segments)
+        for doc_id in hidden:
+            part = self._part_of.get(doc_id)
+            if part is not None:
+                n -= part.stem_chunks.get(stem, 0)
+        return n
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every chunk (row order of `ids`); a repeated query term counts again."""
