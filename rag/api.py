@@ -28,7 +28,7 @@ class TreatyQA:
     def __init__(self, settings: Settings | None = None, index: Index | None = None):
         self.settings = settings or Settings()
         self.index = index or Index(self.settings)
-        self.retriever = Retriever(self.index, self.settings)
+        self.retriever = Retriever(self.index, self.settings, hidden=self._hidden_documents)
         self.extractive = ExtractiveAnswerer(self.index, self.settings, search=self._topic_search,
                                              hidden=self._hidden_documents)
         self._llm = None
@@ -126,7 +126,11 @@ class TreatyQA:
             chosen = [d for d in (filters.doc_ids if filters else []) if d in visible]
             filters = (filters or Filters()).model_copy(update={"doc_ids": chosen or list(visible) or ["\0none"]})
         timings: dict[str, float] = {}
-        query, passages = self.retrieve(question, conversation, filters, timings)
+        self._visible.doc_ids = list(visible) if visible is not None else None
+        try:  # one synchronous call on this thread, as in _extractive
+            query, passages = self.retrieve(question, conversation, filters, timings)
+        finally:
+            self._visible.doc_ids = None
         mode = mode or self.settings.answer.mode
         t1 = time.perf_counter()
         answer: Answer | None = None

@@ -6,6 +6,8 @@ reciprocal rank), then add provisions that the top passages cross-reference.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -58,9 +60,10 @@ class _Found:
 
 
 class Retriever:
-    def __init__(self, index: Index, settings: Settings):
+    def __init__(self, index: Index, settings: Settings, hidden: Callable[[], frozenset[str]] = frozenset):
         self.index = index
         self.settings = settings
+        self.hidden = hidden  # documents the current viewer may not see (another user's private uploads)
         self.reader = QuestionReader(index, settings)
         # (definitions it was built from, term -> chunk ids, longest term in words): one tuple,
         # swapped whole, so a question on another thread never sees half of a rebuild.
@@ -140,7 +143,9 @@ class Retriever:
         dense: list[tuple[str, float]] = []
         lexical: list[tuple[str, float]] = []
         for text in texts:
-            text = self.index.lexical.correct(text, self.index.english_words)  # typos: "serius crime" -> "serious crime"
+            # typos: "serius crime" -> "serious crime", never to a word only another user's private
+            # upload uses (a correction would spell it out)
+            text = self.index.lexical.correct(text, self.index.english_words, self.hidden())
             expansion = expand(text, self.reader.frequency) if cfg.expand_queries else ""
             if cfg.strategy in ("hybrid", "dense"):
                 d = self.index.dense_search(f"{text} ({expansion})" if expansion else text, n, _where(filters))

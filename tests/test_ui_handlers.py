@@ -222,12 +222,13 @@ def test_a_private_upload_does_not_change_what_another_user_is_told(qa, tmp_path
     refusal changed from "the texts never use the term" to another reason once alice uploaded it."""
     h = Handlers(qa)
     alice, bob = session("alice"), session("bob")
-    def bob_asks() -> str:  # the answer as shown, less its timing line
-        shown = visible(drain(h.ask(TQ, [], [], [], [], None, request=bob))[0][-1]["content"])
+    def bob_asks(question: str) -> str:  # the answer as shown, less its timing line
+        shown = visible(drain(h.ask(question, [], [], [], [], None, request=bob))[0][-1]["content"])
         return re.sub(r"mode: .*$", "", shown).strip()
 
-    before = bob_asks()
+    typo = TQ.replace("telecommuting", "telecomuting")  # a correction must not spell alice's word either
+    before = [bob_asks(TQ), bob_asks(typo)]
     assert "ingested" in upload_as(h, alice, tmp_path, name="memo.md", text=TELEWORK)
     assert any(m.owner for m in qa.index.documents.values())
-    assert bob_asks() == before
-    assert "telecommuting" in before.lower()
+    assert [bob_asks(TQ), bob_asks(typo)] == before
+    assert "telecommuting" in before[0].lower() and "telecommuting" not in before[1].lower()

@@ -787,13 +787,13 @@ class ExtractiveAnswerer:
         other = self._other_instrument(question)
         if other:
             return other
-        topic = self.index.lexical.correct(topic, self.index.english_words)  # "serius crime"
+        topic = self.index.lexical.correct(topic, self.index.english_words, self.hidden())  # "serius crime"
         concepts = key_concepts(topic, self._is_common)
         # A word the texts never use is judged in the question's own words: in a follow-up, the
         # earlier turn's words (carried into `topic`) were already judged there, and a follow-up
         # with a subject of its own must not inherit their refusal.
         own = self.index.lexical.correct(strip_documents(question, [], self.index.documents),
-                                         self.index.english_words)
+                                         self.index.english_words, self.hidden())
         subject = None if named else _SUBJECT.search(own)  # a named provision is quoted, not judged by words
         if subject:  # "Does T regulate <drones>?": a subject the texts never name cannot be addressed
             wanted = key_concepts(subject.group("subject"), self._is_common, compounds=True)

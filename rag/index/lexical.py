@@ -154,9 +154,15 @@ class LexicalIndex:
         self._masks: OrderedDict[int, tuple[frozenset, np.ndarray]] = OrderedDict()
         self._part_of = {p.doc_id: p for s in segments for p in s.parts if p.doc_id}
 
-    def word_frequency(self, word: str) -> int:
-        """In how many chunks the texts use a word as written (lower case): lay or formal?"""
-        return sum(s.word_chunks.get(word, 0) for s in self.segments)
+    def word_frequency(self, word: str, hidden: frozenset[str] = frozenset()) -> int:
+        """In how many chunks the texts use a word as written (lower case): lay or formal?
+        `hidden`: documents whose chunks do not count (see stem_frequency)."""
+        n = sum(s.word_chunks.get(word, 0) for s in self.segments)
+        for doc_id in hidden:
+            part = self._part_of.get(doc_id)
+            if part is not None:
+                n -= part.word_chunks.get(word, 0)
+        return n
 
     def stem_frequency(self, stem: str, hidden: frozenset[str] = frozenset()) -> int:
         """In how many chunks the texts use a stem (of `tokenize`): rare, common, or absent?
@@ -185,21 +191,27 @@ class LexicalIndex:
                 out[rows + off] += idf * tfs / (norm + tfs)
         return out
 
-    def correct(self, text: str, known: set[str] | frozenset[str] = frozenset()) -> str:
+    def correct(self, text: str, known: set[str] | frozenset[str] = frozenset(),
+                hidden: frozenset[str] = frozenset()) -> str:
         """Replace misspelt words by a close corpus word ("serius" -> "serious").
 
         Only words that are neither in the corpus nor in `known` (ordinary English words,
-        e.g. the embedding model's vocabulary) are touched, so lay words stay as asked.
+        e.g. the embedding model's vocabulary) are touched, so lay words stay as asked. Words
+        found only in `hidden` documents (another user's private uploads) are not corpus words here:
+        a correction must not reveal them.
         """
         import difflib
+
+        def seen(w: str) -> bool:
+            return w in self.vocab and (not hidden or self.word_frequency(w, hidden) > 0)
 
         def fix(m: re.Match) -> str:
             word = m.group(0)
             low = word.lower()
-            if len(low) < 5 or low in self.vocab or low in known:
+            if len(low) < 5 or low in known or seen(low):
                 return word
             pool = [w for w in self._by_initial.get(low[0], ()) if abs(len(w) - len(low)) <= 2]
-            close = difflib.get_close_matches(low, pool, n=1, cutoff=0.85)
+            close = [w for w in difflib.get_close_matches(low, pool, n=5, cutoff=0.85) if seen(w)]
             return close[0] if close else word
 
         return re.sub(r"[A-Za-z]+", fix, text)
