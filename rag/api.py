@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -126,11 +127,9 @@ class TreatyQA:
             chosen = [d for d in (filters.doc_ids if filters else []) if d in visible]
             filters = (filters or Filters()).model_copy(update={"doc_ids": chosen or list(visible) or ["\0none"]})
         timings: dict[str, float] = {}
-        self._visible.doc_ids = list(visible) if visible is not None else None
-        try:  # one synchronous call on this thread, as in _extractive
+        hidden = frozenset(self.index.documents) - set(visible) if visible is not None else frozenset()
+        with _scoped(self._visible, visible, hidden):  # one synchronous call on this thread
             query, passages = self.retrieve(question, conversation, filters, timings)
-        finally:
-            self._visible.doc_ids = None
         mode = mode or self.settings.answer.mode
         t1 = time.perf_counter()
         answer: Answer | None = None
@@ -141,14 +140,14 @@ class TreatyQA:
         elif mode == "llm":
             llm = self.llm()
             for item in _each_step_scoped(llm.stream(question, passages, _history(conversation)),
-                                          self._visible, visible):
+                                          self._visible, visible, hidden):
                 if isinstance(item, Answer):
                     answer = item
                 else:
                     yield item
             if answer is not None and answer.mode != "extractive":
                 # The verdict is decided from the provisions' words, never taken from the model.
-                texts = self._extractive(question, passages, query, visible)
+                texts = self._extractive(question, passages, query, visible, hidden)
                 if answer.refused and not texts.refused:
                     # A refusal is a conclusion too: the provisions' own words decide it.
                     texts.notices.append("The model said the texts do not address this, but the provisions' own "
@@ -163,7 +162,7 @@ class TreatyQA:
                     answer.notices.append("The texts' own check finds this not addressed: "
                                           f"{texts.verdict.reason}. Read the model's answer with care.")
         else:
-            answer = self._extractive(question, passages, query, visible)
+            answer = self._extractive(question, passages, query, visible, hidden)
             yield answer.answer
         assert answer is not None
         timings["answer"] = time.perf_counter() - t1
@@ -177,21 +176,16 @@ class TreatyQA:
         answer.passages = passages + [p for p in answer.passages if p.chunk.id not in seen]
         yield answer
 
-    def _extractive(self, question: str, passages: list[Passage], query, visible) -> Answer:
+    def _extractive(self, question: str, passages: list[Passage], query, visible,
+                    hidden: frozenset[str]) -> Answer:
         """The extractive answer, its own topic searches kept to the documents this viewer sees."""
-        self._visible.doc_ids = list(visible) if visible is not None else None
-        try:  # one synchronous call on this thread: the thread-local cannot leak to another answer
+        with _scoped(self._visible, visible, hidden):  # one synchronous call on this thread
             return self.extractive.run(question, passages, query.assumed_document, query.expansion,
                                        query.doc_scope, resolved=query.search_text)
-        finally:
-            self._visible.doc_ids = None
 
     def _hidden_documents(self) -> frozenset[str]:
         """Documents the current answer's viewer may not see (another user's private uploads)."""
-        visible = getattr(self._visible, "doc_ids", None)
-        if visible is None:
-            return frozenset()
-        return frozenset(self.index.documents) - set(visible)
+        return getattr(self._visible, "hidden", None) or frozenset()
 
     def _topic_search(self, topic: str, doc_id: str | None) -> list[Passage]:
         query = self.retriever.resolve(topic)
@@ -272,17 +266,28 @@ def _console_bar(track: ProgressFn) -> ProgressFn:
     return update
 
 
-def _each_step_scoped(items: Iterator, local: threading.local, visible: list[str] | None) -> Iterator:
-    """Iterate `items` with `local.doc_ids` set during each step only: a streamed answer's
-    steps may run on different worker threads, so the scope is never left behind on one."""
+@contextmanager
+def _scoped(local: threading.local, visible: list[str] | None, hidden: frozenset[str]) -> Iterator[None]:
+    """Bound what runs inside to the viewer's documents: `local.doc_ids` (their searches) and
+    `local.hidden` (the documents whose words must not count), then clear both."""
+    local.doc_ids = list(visible) if visible is not None else None
+    local.hidden = hidden
+    try:
+        yield
+    finally:
+        local.doc_ids, local.hidden = None, frozenset()
+
+
+def _each_step_scoped(items: Iterator, local: threading.local, visible: list[str] | None,
+                      hidden: frozenset[str]) -> Iterator:
+    """Iterate `items` with the scope set during each step only: a streamed answer's steps may
+    run on different worker threads, so the scope is never left behind on one."""
     while True:
-        local.doc_ids = list(visible) if visible is not None else None
-        try:
-            item = next(items)
-        except StopIteration:
-            return
-        finally:
-            local.doc_ids = None
+        with _scoped(local, visible, hidden):
+            try:
+                item = next(items)
+            except StopIteration:
+                return
         yield item
 
 

@@ -32,7 +32,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from rag.answer.weigh import FEATURES, TERM_FEATURES, CoverageSignals, TermGapSignals  # noqa: E402
+from rag.answer.weigh import (FEATURES, TERM_FEATURES, CoverageSignals, TermGapSignals,  # noqa: E402
+                              decide_partly, decide_term)
 
 
 def load(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -65,46 +66,83 @@ def load_term(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(X, dtype=float), np.asarray(y)
 
 
-def fit_term(args) -> None:
+def _leave_one_out(Z: np.ndarray, y: np.ndarray, C: float) -> list[dict[str, float]]:
+    """Each unit's class probabilities from a model fitted on all the others."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import LeaveOneOut
 
+    out = []
+    for tr, te in LeaveOneOut().split(Z):
+        m = LogisticRegression(C=C, max_iter=2000).fit(Z[tr], y[tr])
+        out.append(dict(zip(m.classes_, m.predict_proba(Z[te])[0])))
+    return out
+
+
+def _fit_and_write(X: np.ndarray, y: np.ndarray, C: float, margin: float, features: list[str],
+                   scores: dict[str, float], path: Path) -> None:
+    """Fit on every unit with the chosen C and write the model as weigh.py reads it."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = X.mean(0), X.std(0) + 1e-9
+    m = LogisticRegression(C=C, max_iter=2000).fit((X - mean) / scale, y)
+    for k, w in zip(m.classes_[-len(m.coef_):], m.coef_):
+        print(k, " ".join(f"{f}={v:+.2f}" for f, v in zip(features, w)))
+    out = {"features": features, "classes": list(m.classes_), "coef": m.coef_.round(6).tolist(),
+           "intercept": m.intercept_.round(6).tolist(), "mean": mean.round(6).tolist(),
+           "scale": scale.round(6).tolist(), "margin": margin, "C": C, "units": int(len(y)),
+           **{k: round(v, 4) for k, v in scores.items()}, "fitted_on": f"rag eval dev results ({len(y)} units)"}
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {path}")
+
+
+def _standardised(X: np.ndarray) -> np.ndarray:
+    return (X - X.mean(0)) / (X.std(0) + 1e-9)
+
+
+def fit_term(args) -> None:
     shipped = ROOT / "rag/answer/term_gap_model.json"
     if args.out is None and shipped.exists() and not args.results_without_term_model:
         raise SystemExit(f"{shipped.relative_to(ROOT)} is in place, so the run recorded only the questions it "
                          "refused: move it aside, run the evaluation again, then fit "
                          "(or pass --results-without-term-model if the run was made without it)")
     X, y = load_term(args.results)
-    mean, scale = X.mean(0), X.std(0) + 1e-9
-    Z = (X - mean) / scale
+    Z = _standardised(X)
     print(f"{len(y)} dev units refused for an unused term: answerable {int((y == 'answer').sum())}, "
           f"unanswerable {int((y == 'refuse').sum())}")
     choices = []
     for C in args.C:
-        probs = []
-        for tr, te in LeaveOneOut().split(Z):
-            m = LogisticRegression(C=C, max_iter=2000).fit(Z[tr], y[tr])
-            probs.append(dict(zip(m.classes_, m.predict_proba(Z[te])[0])))
+        probs = _leave_one_out(Z, y, C)
         for margin in args.margin:
-            preds = np.asarray(["refuse" if p.get("answer", 0) < p.get("refuse", 0) + margin else "answer"
-                                for p in probs])
+            preds = np.asarray(["refuse" if decide_term(p, margin) else "answer" for p in probs])
             acc = float(np.mean(preds == y))
-            wrong_answer = float(np.mean((preds == "answer") & (y == "refuse")))
+            wrong = float(np.mean((preds == "answer") & (y == "refuse")))
             print(f"C={C:<4} margin={margin:<5} leave-one-out accuracy {acc:.3f}, unanswerable answered "
-                  f"{wrong_answer:.3f} (rules alone: accuracy {np.mean(y == 'refuse'):.3f})")
-            choices.append((acc, -margin, C, margin, wrong_answer))
+                  f"{wrong:.3f} (rules alone: accuracy {np.mean(y == 'refuse'):.3f})")
+            choices.append((acc, -margin, C, margin, wrong))
     acc, _, C, margin, wrong = max(choices)
     print(f"chosen: C={C} margin={margin}")
-    m = LogisticRegression(C=C, max_iter=2000).fit(Z, y)
-    out = {"features": TERM_FEATURES, "classes": list(m.classes_), "coef": m.coef_.round(6).tolist(),
-           "intercept": m.intercept_.round(6).tolist(), "mean": mean.round(6).tolist(),
-           "scale": scale.round(6).tolist(), "margin": margin, "C": C, "units": int(len(y)),
-           "loo_accuracy": round(acc, 4), "loo_unanswerable_answered": round(wrong, 4),
-           "fitted_on": f"{args.results} ({len(y)} dev units)"}
-    print(m.classes_[1], " ".join(f"{f}={v:+.2f}" for f, v in zip(TERM_FEATURES, m.coef_[0])))
-    out_path = args.out or ROOT / "rag/answer/term_gap_model.json"
-    out_path.write_text(json.dumps(out, indent=1) + "\n")
-    print(f"wrote {out_path}")
+    _fit_and_write(X, y, C, margin, TERM_FEATURES, {"loo_accuracy": acc, "loo_unanswerable_answered": wrong},
+                   args.out or shipped)
+
+
+def fit_verdict(args) -> None:
+    X, y = load(args.results)
+    Z = _standardised(X)
+    print(f"{len(y)} half-carried dev units: " + ", ".join(f"{k} {int((y == k).sum())}" for k in ("yes", "no", "partly")))
+    choices = []
+    for C in args.C:
+        probs = _leave_one_out(Z, y, C)
+        for margin in args.margin:
+            preds = np.asarray([decide_partly(p, margin) for p in probs])
+            acc = float(np.mean(preds == y))
+            wrong = float(np.mean(((preds == "yes") & (y == "no")) | ((preds == "no") & (y == "yes"))))
+            print(f"C={C:<4} margin={margin:<5} leave-one-out accuracy {acc:.3f} yes<->no {wrong:.3f} "
+                  f"(rules alone: accuracy {np.mean(y == 'partly'):.3f})")
+            choices.append((acc - 2 * wrong, -margin, C, margin, acc, wrong))
+    _, _, C, margin, acc, wrong = max(choices)
+    print(f"chosen: C={C} margin={margin} (leave-one-out accuracy {acc:.3f}, yes<->no {wrong:.3f})")
+    _fit_and_write(X, y, C, margin, FEATURES, {"loo_accuracy": acc, "loo_confidently_wrong": wrong},
+                   args.out or ROOT / "rag/answer/verdict_model.json")
 
 
 def main() -> None:
@@ -117,47 +155,7 @@ def main() -> None:
     ap.add_argument("--results-without-term-model", action="store_true",
                     help="the results were made with rag/answer/term_gap_model.json moved aside")
     args = ap.parse_args()
-    if args.model == "term":
-        return fit_term(args)
-    args.out = args.out or ROOT / "rag/answer/verdict_model.json"
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import LeaveOneOut
-
-    X, y = load(args.results)
-    mean, scale = X.mean(0), X.std(0) + 1e-9
-    Z = (X - mean) / scale
-    print(f"{len(y)} half-carried dev units: " + ", ".join(f"{k} {int((y == k).sum())}" for k in ("yes", "no", "partly")))
-
-    def decide(p: np.ndarray, classes: list[str], margin: float) -> str:
-        d = dict(zip(classes, p))
-        best = max(("yes", "no"), key=lambda k: d.get(k, 0.0))
-        return best if d.get(best, 0.0) >= d.get("partly", 0.0) + margin else "partly"
-
-    choices = []
-    for C in args.C:
-        probs = []
-        for tr, te in LeaveOneOut().split(Z):
-            m = LogisticRegression(C=C, max_iter=2000).fit(Z[tr], y[tr])
-            probs.append((m.predict_proba(Z[te])[0], list(m.classes_)))
-        for margin in args.margin:
-            preds = np.asarray([decide(p, cl, margin) for p, cl in probs])
-            acc = float(np.mean(preds == y))
-            wrong = float(np.mean(((preds == "yes") & (y == "no")) | ((preds == "no") & (y == "yes"))))
-            print(f"C={C:<4} margin={margin:<5} leave-one-out accuracy {acc:.3f} yes<->no {wrong:.3f} "
-                  f"(rules alone: accuracy {np.mean(y == 'partly'):.3f})")
-            choices.append((acc - 2 * wrong, -margin, C, margin, acc, wrong))
-    _, _, C, margin, acc, wrong = max(choices)
-    print(f"chosen: C={C} margin={margin} (leave-one-out accuracy {acc:.3f}, yes<->no {wrong:.3f})")
-    m = LogisticRegression(C=C, max_iter=2000).fit(Z, y)
-    out = {"features": FEATURES, "classes": list(m.classes_), "coef": m.coef_.round(6).tolist(),
-           "intercept": m.intercept_.round(6).tolist(), "mean": mean.round(6).tolist(),
-           "scale": scale.round(6).tolist(), "margin": margin, "C": C, "units": int(len(y)),
-           "loo_accuracy": round(acc, 4), "loo_confidently_wrong": round(wrong, 4),
-           "fitted_on": f"{args.results} ({len(y)} dev units)"}
-    for k, w in zip(m.classes_, m.coef_):
-        print(k, " ".join(f"{f}={v:+.2f}" for f, v in zip(FEATURES, w)))
-    args.out.write_text(json.dumps(out, indent=1) + "\n")
-    print(f"wrote {args.out}")
+    (fit_term if args.model == "term" else fit_verdict)(args)
 
 
 if __name__ == "__main__":

@@ -465,21 +465,16 @@ class ExtractiveAnswerer:
             signals = self._signals(topic, concepts, paragraphs, title, named, inside, everywhere, in_doc,
                                     instead_same=any(s.provision.doc_id == doc_id for s in articles),
                                     instead_other=any(s.provision.doc_id != doc_id for s in articles))
-            if weigh.probabilities(signals) is not None:
-                judged.kind = weigh.weigh_partly(signals)
-                if judged.kind == "yes" and obligation and judged.evidence \
-                        and all(permissive_only(sent) for _, sent in judged.evidence):
-                    # Asked whether it is *required*: a provision that says it only as "shall consider"
-                    # or "may" does not require it, however well it matches the subject.
-                    judged.kind, judged.permissive = "partly", True
-                if judged.kind == "yes" and apart:
-                    judged.missing = []  # every concept is carried, across the provision's paragraphs
-            elif not apart and (any(s.provision.doc_id == doc_id for s in articles) or
-                                (articles and 2 * len(judged.carried) <= len(concepts))):
-                # What X shares with Y is incidental when the same treaty puts Y in another article,
-                # or another treaty carries all of Y where X carries half of it at most: the honest
-                # verdict is "no", and where Y is.
-                judged.kind = "no"
+            # What X shares with Y may be incidental ("no": Y is elsewhere) or X may say Y in its own
+            # words ("yes"): weighed, not ruled (weigh.py).
+            judged.kind = weigh.weigh_partly(signals)
+            if judged.kind == "yes" and obligation and judged.evidence \
+                    and all(permissive_only(sent) for _, sent in judged.evidence):
+                # Asked whether it is *required*: a provision that says it only as "shall consider"
+                # or "may" does not require it, however well it matches the subject.
+                judged.kind, judged.permissive = "partly", True
+            if judged.kind == "yes" and apart:
+                judged.missing = []  # every concept is carried, across the provision's paragraphs
         if judged.kind == "yes" and rule_kind == "partly" and judged.missing:
             sections.append((f"Yes. {label} addresses {topic}, though not in these words (it does not say "
                              f"{', '.join(f'“{c.label}”' for c in judged.missing)}):", evidence))

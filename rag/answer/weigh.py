@@ -64,7 +64,12 @@ class CoverageSignals:
                 1.0 / (1 + self.rank_in_document) if self.rank_in_document is not None else 0.0]
 
     def as_dict(self) -> dict[str, float]:
-        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+        return _rounded(self)
+
+
+def _rounded(signals) -> dict[str, float]:
+    """A signals dataclass as recorded on the verdict (floats to 4 places)."""
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(signals).items()}
 
 
 FEATURES = ["log_concepts", "frac_best", "wcov_best", "wcov_all", "missing_spec", "dense_named",
@@ -129,7 +134,11 @@ def weigh_partly(sig: CoverageSignals, margin: float | None = None) -> VerdictKi
     probs = probabilities(sig)
     if probs is None:
         return "partly"
-    margin = _model()["margin"] if margin is None else margin
+    return decide_partly(probs, _model()["margin"] if margin is None else margin)
+
+
+def decide_partly(probs: dict[str, float], margin: float) -> VerdictKind:
+    """The verdict model's decision rule (also what scripts/fit_verdict_model.py scores)."""
     best = max(("yes", "no"), key=lambda k: probs.get(k, 0.0))
     return best if probs.get(best, 0.0) >= probs.get("partly", 0.0) + margin else "partly"
 
@@ -159,7 +168,7 @@ class TermGapSignals:
                 self.known_carried, self.dense_best, float(self.subject_rule)]
 
     def as_dict(self) -> dict[str, float]:
-        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+        return _rounded(self)
 
 
 TERM_FEATURES = ["log_concepts", "absent_share", "absent_spec", "compound", "known_carried", "dense_best",
@@ -190,5 +199,9 @@ def term_gap_stands(sig: TermGapSignals) -> bool:
     model = _term_model()
     if model is None:
         return True
-    probs = _predict(model, sig.vector())
-    return probs.get("answer", 0.0) < probs.get("refuse", 0.0) + model["margin"]
+    return decide_term(_predict(model, sig.vector()), model["margin"])
+
+
+def decide_term(probs: dict[str, float], margin: float) -> bool:
+    """The term model's decision rule: refuse unless "answer" beats "refuse" by the margin."""
+    return probs.get("answer", 0.0) < probs.get("refuse", 0.0) + margin

@@ -155,24 +155,21 @@ class LexicalIndex:
         self._part_of = {p.doc_id: p for s in segments for p in s.parts if p.doc_id}
 
     def word_frequency(self, word: str, hidden: frozenset[str] = frozenset()) -> int:
-        """In how many chunks the texts use a word as written (lower case): lay or formal?
-        `hidden`: documents whose chunks do not count (see stem_frequency)."""
-        n = sum(s.word_chunks.get(word, 0) for s in self.segments)
-        for doc_id in hidden:
-            part = self._part_of.get(doc_id)
-            if part is not None:
-                n -= part.word_chunks.get(word, 0)
-        return n
+        """In how many chunks the texts use a word as written (lower case): lay or formal?"""
+        return self._chunks_with("word_chunks", word, hidden)
 
     def stem_frequency(self, stem: str, hidden: frozenset[str] = frozenset()) -> int:
-        """In how many chunks the texts use a stem (of `tokenize`): rare, common, or absent?
-        `hidden`: documents whose chunks do not count (another user's private uploads: whether
-        their words exist must not show in this viewer's answers)."""
-        n = sum(s.stem_chunks.get(stem, 0) for s in self.segments)
+        """In how many chunks the texts use a stem (of `tokenize`): rare, common, or absent?"""
+        return self._chunks_with("stem_chunks", stem, hidden)
+
+    def _chunks_with(self, table: str, key: str, hidden: frozenset[str]) -> int:
+        """Chunks counted in a per-segment table, less those of the `hidden` documents (another
+        user's private uploads: whether their words exist must not show in this viewer's answers)."""
+        n = sum(getattr(s, table).get(key, 0) for s in self.segments)
         for doc_id in hidden:
             part = self._part_of.get(doc_id)
             if part is not None:
-                n -= part.stem_chunks.get(stem, 0)
+                n -= getattr(part, table).get(key, 0)
         return n
 
     def scores(self, tokens: list[str]) -> np.ndarray:
