@@ -33,6 +33,9 @@ _QUESTION_WORDS = frozenset(
     "tell me about regard how who when where which whi".split())
 
 
+ARTICLE_CANDIDATES = 10  # articles the article-level list contributes to the fusion
+
+
 @dataclass(frozen=True)
 class Retrieval:
     """What searching found for a Query, and what it learnt on the way (a document assumed for
@@ -142,15 +145,19 @@ class Retriever:
         lists: list[tuple[float, list[tuple[str, float]]]] = []
         dense: list[tuple[str, float]] = []
         lexical: list[tuple[str, float]] = []
+        articles: list[list[str]] = []
         for text in texts:
             # typos: "serius crime" -> "serious crime", never to a word only another user's private
             # upload uses (a correction would spell it out)
             text = self.index.lexical.correct(text, self.index.english_words, self.hidden())
             expansion = expand(text, self.reader.frequency) if cfg.expand_queries else ""
             if cfg.strategy in ("hybrid", "dense"):
-                d = self.index.dense_search(f"{text} ({expansion})" if expansion else text, n, _where(filters))
+                dense_text = f"{text} ({expansion})" if expansion else text
+                d = self.index.dense_search(dense_text, n, _where(filters))
                 lists.append((cfg.dense_weight, d))
                 dense += d
+                if cfg.article_weight > 0:
+                    articles += self._articles(dense_text, filters, allowed)
             if cfg.strategy in ("hybrid", "lexical"):
                 lx = self.index.lexical.search(f"{text} {expansion}".strip(), n, allowed)
                 lists.append((cfg.lexical_weight, lx))
@@ -161,6 +168,13 @@ class Retriever:
         for weight, ranked in lists:
             for rank, (cid, _) in enumerate(ranked):
                 fused[cid] = fused.get(cid, 0.0) + weight / (cfg.rrf_k + rank + 1)
+        dense_rank = {cid: i for i, (cid, _) in enumerate(dense)}
+        for rank, ids in enumerate(articles):
+            # The article's rank lifts the paragraphs the other lists found in it (they chose the
+            # paragraph); an article they missed enters with its best dense chunk, else its opening.
+            present = [c for c in ids if c in fused] or [min(ids, key=lambda i: dense_rank.get(i, len(dense_rank)))]
+            for cid in present:
+                fused[cid] = fused.get(cid, 0.0) + cfg.article_weight / (cfg.rrf_k + rank + 1)
         dense_s: dict[str, float] = {}
         for cid, v in dense:
             dense_s[cid] = max(v, dense_s.get(cid, -1.0))
@@ -170,6 +184,16 @@ class Retriever:
         order = sorted(fused, key=lambda c: -fused[c])[:k]
         return [Passage(chunk=chunks[c], score=fused[c], dense=dense_s.get(c), lexical=lex_s.get(c))
                 for c in order if c in chunks]
+
+    def _articles(self, text: str, filters: Filters, allowed: frozenset[str] | set[str] | None) -> list[list[str]]:
+        """The articles closest to the question as a whole (their chunk ids), best first."""
+        docs = frozenset(filters.doc_ids) if filters.doc_ids else None
+        out: list[list[str]] = []
+        for ids, _ in self.index.article_search(text, ARTICLE_CANDIDATES, docs):
+            ids = [i for i in ids if allowed is None or i in allowed]
+            if ids:
+                out.append(ids)
+        return out
 
     def _titles(self, text: str, allowed: set[str] | None) -> list[tuple[str, float]]:
         """Articles whose whole title is named in the question ("illegal access" -> Art. 2)."""

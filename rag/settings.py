@@ -77,6 +77,9 @@ class RetrievalSettings(_Section):
     rrf_k: int = 60
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
+    # weight of the article-level dense list (each article's mean chunk vector) in the fusion;
+    # 0 turns it off
+    article_weight: float = 1.0
     expand_queries: bool = True  # synonyms / article-title expansion
     cross_references: bool = True
     explicit_references: bool = True

@@ -351,3 +351,24 @@ def test_a_file_name_that_is_not_utf8_ingests_once_and_leaves_no_orphans(small, 
     rc = cli_main(["--index-dir", index_dir, "ingest", "--quiet", str(docs)])
     assert rc == 0 and "1 removed" in capsys.readouterr().out
     assert_consistent(ix)
+
+
+def test_article_vectors_follow_an_edit_and_keep_unchanged_documents(small):
+    """The article-level search reads a changed document's new vectors after the commit and
+    reuses the unchanged document's rows (built once, not per refresh)."""
+    docs, ix, _ = small
+    before = ix.article_search("closed meetings of the Committee", 50)
+    assert before
+    kept = ix._snap.docs["eff-2024-01-ngo-redlines"].articles
+    path = docs / "b.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("The Committee shall hold closed meetings",
+                                 "The Committee shall hold public meetings"), encoding="utf-8")
+    assert ix.ingest([docs], progress=False).embedded == 1
+    ix.refresh(force=True)
+    after = ix.article_search("closed meetings of the Committee", 50)
+    assert ix._snap.docs["eff-2024-01-ngo-redlines"].articles is kept
+    changed = {tuple(ids): s for ids, s in after}
+    art5 = [ids for ids, _ in before if ids[0].startswith("iccpr-op1/art_5")][0]
+    assert changed[tuple(art5)] != dict((tuple(i), s) for i, s in before)[tuple(art5)]
+    assert all(ids[0] in ix.chunks for ids, _ in after)

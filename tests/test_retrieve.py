@@ -206,3 +206,40 @@ def test_treaty_retriever_is_a_llama_index_retriever(qa):
     assert first.node.metadata["retrieved_because"] == "reference"
     assert "compensation and restitution" in first.node.get_content()
     assert all(n.node.metadata["doc_id"] == "untoc" for n in nodes)
+
+
+def test_article_vectors_are_the_mean_of_their_paragraphs(qa):
+    """Each row of the article-level list is one article (all its chunks, in text order) and
+    its score is the cosine to the normalised mean of those chunks' stored vectors."""
+    import numpy as np
+
+    question = "can you be locked up because you owe someone money?"
+    rows = qa.index.article_search(question, 5, frozenset({"iccpr"}))
+    assert rows and all(ids for ids, _ in rows)
+    q = qa.index.embedder.embed_array([question])[0]
+    for ids, score in rows:
+        chunks = [qa.index.chunks[i] for i in ids]
+        assert {c.doc_id for c in chunks} == {"iccpr"}
+        assert len({c.metadata.get("article") for c in chunks}) == 1
+        assert [c.start for c in chunks] == sorted(c.start for c in chunks)
+        vecs = qa.index.store.embeddings(ids)
+        mean = np.mean([vecs[i][1] for i in ids], axis=0)
+        assert score == pytest.approx(float(mean @ q / np.linalg.norm(mean)), abs=1e-4)
+    assert [s for _, s in rows] == sorted((s for _, s in rows), reverse=True)
+    assert qa.index.chunks[rows[0][0][0]].metadata["article"] == "11"  # imprisonment for debt
+
+
+def test_article_level_list_reaches_an_article_no_paragraph_matches(qa):
+    """Lay wording that no single paragraph matches well, but the article as a whole does."""
+    question = "can you be locked up because you owe someone money?"
+    without = Retriever(qa.index, qa.settings.with_overrides(retrieval={"article_weight": 0.0}))
+    with_ = Retriever(qa.index, qa.settings)
+    assert "iccpr/art_11" not in top_ids(without.run(without.resolve(question)).passages, 5)
+    assert "iccpr/art_11" in top_ids(with_.run(with_.resolve(question)).passages, 5)
+
+
+def test_article_search_keeps_to_the_allowed_documents(qa):
+    rows = qa.index.article_search("protection of witnesses", 10, frozenset({"untoc", "uncac"}))
+    assert rows and {qa.index.chunks[ids[0]].doc_id for ids, _ in rows} <= {"untoc", "uncac"}
+    _, passages = retrieve(qa, "protection of witnesses", filters=Filters(doc_ids=["crc"]))
+    assert passages and all(p.chunk.doc_id == "crc" for p in passages)

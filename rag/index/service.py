@@ -71,6 +71,32 @@ class _DocState:
     definitions: dict[str, list[str]]
     titles: list[tuple[tuple[str, ...], list[str]]]
     chunk_ids: frozenset[str] = field(default_factory=frozenset)
+    articles: "_Articles | None" = None  # built on first use (it reads vectors from Chroma)
+
+
+@dataclass
+class _Articles:
+    """One vector per article: the normalised mean of its chunks' vectors.
+
+    Why: a lay question ("can the police make an internet provider tell them who owns an
+    account?") often matches what an article is about as a whole better than any one of its
+    paragraphs; the mean of the paragraphs is that "aboutness", and it costs no model time."""
+
+    doc_ids: np.ndarray  # the document of each row
+    chunk_ids: list[list[str]]  # each row's chunks, in text order
+    vectors: np.ndarray  # rows x dim, float32, unit length
+
+
+def _articles_of(st: _DocState, vectors: dict[str, tuple[str, list[float]]]) -> _Articles:
+    groups: dict[str, list[str]] = {}
+    for c in st.chunks:  # text order; chunks outside an article (preamble, commentary) group together
+        if c.id in vectors:
+            groups.setdefault(str(c.metadata.get("article") or ""), []).append(c.id)
+    rows = [np.mean(np.asarray([vectors[i][1] for i in ids], dtype=np.float32), axis=0) for ids in groups.values()]
+    mat = np.asarray(rows, dtype=np.float32).reshape(len(rows), -1)
+    if len(rows):
+        mat /= np.maximum(np.linalg.norm(mat, axis=1, keepdims=True), 1e-9)
+    return _Articles(doc_ids=np.asarray([st.meta.id] * len(rows), dtype=object), chunk_ids=list(groups.values()), vectors=mat)
 
 
 def _doc_state(key: tuple, meta: DocumentMeta, chunks: list[Chunk], parsed: ParsedDocument | None) -> _DocState:
@@ -108,6 +134,7 @@ class _Snapshot:
     by_doc: dict[str, list[Chunk]] = field(default_factory=dict)  # chunks of each document, in text order
     where: OrderedDict[tuple, frozenset[str]] = field(default_factory=OrderedDict)  # filter -> chunk ids
     where_lock: threading.Lock = field(default_factory=threading.Lock)
+    articles: _Articles | None = None  # all documents' article vectors, stacked on first use
 
 
 class Index:
@@ -413,6 +440,33 @@ class Index:
 
     def is_empty(self) -> bool:
         return not self.documents
+
+    def article_search(self, query: str, k: int, doc_ids: frozenset[str] | None = None) -> list[tuple[list[str], float]]:
+        """Articles ranked by the cosine of the question to their mean chunk vector, as (chunk
+        ids in text order, cosine). Built once per snapshot; a new document adds only its own rows."""
+        snap = self._snap
+        if not snap.docs:
+            return []
+        arts = snap.articles
+        if arts is None:
+            with snap.where_lock:
+                if snap.articles is None:
+                    for st in snap.docs.values():
+                        if st.articles is None:
+                            st.articles = _articles_of(st, self.store.embeddings(sorted(st.chunk_ids)))
+                    parts = [st.articles for st in snap.docs.values() if st.articles.vectors.shape[0]]
+                    snap.articles = _Articles(
+                        doc_ids=np.concatenate([a.doc_ids for a in parts]) if parts else np.zeros(0, object),
+                        chunk_ids=[ids for a in parts for ids in a.chunk_ids],
+                        vectors=np.vstack([a.vectors for a in parts]) if parts else np.zeros((0, 1), np.float32))
+                arts = snap.articles
+        if not len(arts.doc_ids):
+            return []
+        sims = arts.vectors @ self.embedder.embed_array([query])[0]
+        if doc_ids is not None:
+            sims = np.where(np.isin(arts.doc_ids, list(doc_ids)), sims, -np.inf)
+        top = np.argsort(-sims)[:k]
+        return [(arts.chunk_ids[i], float(sims[i])) for i in top if np.isfinite(sims[i])]
 
     def dense_search(self, query: str, k: int, where: dict | None = None) -> list[tuple[str, float]]:
         if not self.chunks:

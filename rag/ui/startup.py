@@ -54,3 +54,4 @@ def warm_up(qa: TreatyQA) -> None:
     qa.index.refresh()
     qa.index.embedder.embed_query("warm up")
     _ = qa.index.lexical
+    qa.index.article_search("warm up", 1)  # opens Chroma and stacks the article vectors
