@@ -93,9 +93,10 @@ def _articles_of(st: _DocState, vectors: dict[str, tuple[str, list[float]]]) -> 
         if c.id in vectors:
             groups.setdefault(str(c.metadata.get("article") or ""), []).append(c.id)
     rows = [np.mean(np.asarray([vectors[i][1] for i in ids], dtype=np.float32), axis=0) for ids in groups.values()]
-    mat = np.asarray(rows, dtype=np.float32).reshape(len(rows), -1)
-    if len(rows):
-        mat /= np.maximum(np.linalg.norm(mat, axis=1, keepdims=True), 1e-9)
+    if not rows:  # no vector survived (a damaged store): no article rows, and no dimension to guess
+        return _Articles(doc_ids=np.zeros(0, dtype=object), chunk_ids=[], vectors=np.zeros((0, 0), np.float32))
+    mat = np.asarray(rows, dtype=np.float32)
+    mat /= np.maximum(np.linalg.norm(mat, axis=1, keepdims=True), 1e-9)
     return _Articles(doc_ids=np.asarray([st.meta.id] * len(rows), dtype=object), chunk_ids=list(groups.values()), vectors=mat)
 
 
@@ -450,16 +451,27 @@ class Index:
         arts = snap.articles
         if arts is None:
             with snap.where_lock:
-                if snap.articles is None:
+                arts = snap.articles
+                if arts is None:
+                    complete = True
+                    parts: list[_Articles] = []
                     for st in snap.docs.values():
-                        if st.articles is None:
-                            st.articles = _articles_of(st, self.store.embeddings(sorted(st.chunk_ids)))
-                    parts = [st.articles for st in snap.docs.values() if st.articles.vectors.shape[0]]
-                    snap.articles = _Articles(
+                        part = st.articles
+                        if part is None:
+                            vectors = self.store.embeddings(sorted(st.chunk_ids))
+                            part = _articles_of(st, vectors)
+                            if len(vectors) == len(st.chunk_ids):
+                                st.articles = part
+                            else:  # vectors lost: use what is there, and look again once repaired
+                                complete = False
+                        if part.vectors.shape[0]:
+                            parts.append(part)
+                    arts = _Articles(
                         doc_ids=np.concatenate([a.doc_ids for a in parts]) if parts else np.zeros(0, object),
                         chunk_ids=[ids for a in parts for ids in a.chunk_ids],
-                        vectors=np.vstack([a.vectors for a in parts]) if parts else np.zeros((0, 1), np.float32))
-                arts = snap.articles
+                        vectors=np.vstack([a.vectors for a in parts]) if parts else np.zeros((0, 0), np.float32))
+                    if complete:
+                        snap.articles = arts
         if not len(arts.doc_ids):
             return []
         sims = arts.vectors @ self.embedder.embed_array([query])[0]
