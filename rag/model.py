@@ -205,6 +205,9 @@ class Answer(BaseModel):
     resolved_question: str = ""  # what was searched, after resolving a follow-up
     doc_scope: list[str] = Field(default_factory=list)  # documents the question was scoped to
     passages: list[Passage] = Field(default_factory=list, exclude=True)  # what retrieval returned
+    # What weighed whether the passages answer a question that names no article (weigh.py); kept
+    # for evaluation and fitting, not shown.
+    answerability: dict[str, float | int | bool | None] = Field(default_factory=dict, exclude=True)
 
 
 class Filters(BaseModel):

@@ -3,6 +3,7 @@
     rag eval --no-baselines --out /tmp/dev
     python scripts/fit_verdict_model.py /tmp/dev/results.json [--margin M --C C]        # verdicts
     python scripts/fit_verdict_model.py /tmp/dev/results.json --model term              # unused terms
+    python scripts/fit_verdict_model.py /tmp/dev/results.json --model question          # question prior
 
 The signals are recorded on the answer's verdict: a coverage verdict's `signals` whenever the rules
 said "partly", whatever the verdict model then decided; a refusal's `signals` for a term no text
@@ -13,6 +14,13 @@ evaluation, fit).
 Term model: the dev units refused because "the texts never use the term X", labelled "answer" when
 the gold says the question is answerable and "refuse" otherwise; a binary logistic regression; C
 and margin chosen on leave-one-out accuracy, ties to the smaller margin.
+
+Question prior (`--model question`): every dev unit's question embedding, labelled unanswerable or
+not; a binary logistic regression. It refuses only where the texts also lack something (weigh.py),
+and only among the units that reached the last check (their `answerability` signals are recorded
+whatever was decided). C and the threshold are chosen by leaving each set of questions out in turn,
+by the unanswerable units refused minus `--cost` times the answerable ones refused (refusing an
+answerable question is a failure too; the default cost 3 keeps it rare).
 
 Takes the dev coverage units whose rule verdict was "partly" (their `verdict.signals`), with the
 gold verdict as the label, and fits a multinomial logistic regression (L2, standardised inputs).
@@ -32,8 +40,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from rag.answer.weigh import (FEATURES, TERM_FEATURES, CoverageSignals, TermGapSignals,  # noqa: E402
-                              decide_partly, decide_term)
+from rag.answer.weigh import (FEATURES, TERM_FEATURES, AnswerabilitySignals, CoverageSignals,  # noqa: E402
+                              TermGapSignals, decide_partly, decide_term)
 
 
 def load(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -64,6 +72,61 @@ def load_term(path: Path) -> tuple[np.ndarray, np.ndarray]:
         X.append(TermGapSignals(**v["signals"]).vector())
         y.append("answer" if q["answerable"] else "refuse")
     return np.asarray(X, dtype=float), np.asarray(y)
+
+
+def _set_of(qid: str) -> int:
+    """Which set a dev unit was written in: the ids of each spent sealed set share their hundreds
+    (q2xx, q4xx, ... q9xx, q10xx); the first dev questions are q0xx-q1xx."""
+    n = int(qid[1:].split("#")[0])
+    return 0 if n < 200 else n // 100
+
+
+def fit_question(args) -> None:
+    """The question prior: a logistic regression over every dev unit's question embedding,
+    labelled unanswerable (1) or not. C and the threshold are chosen by leaving each set out in
+    turn (a set's questions are scored by a model fitted on the other sets, as a sealed set is),
+    counting only the units that reach the check (recorded `answerability` signals) and where the
+    texts lack something (weigh.AnswerabilitySignals.texts_lack), as answer time decides."""
+    from sklearn.linear_model import LogisticRegression
+
+    from rag.index.embedder import Embedder
+    from rag.settings import Settings
+
+    data = json.loads(args.results.read_text())
+    units = data["questions"]
+    if any(q.get("split") != "dev" for q in units):
+        raise SystemExit("not all units are dev units; the model is fitted on dev only")
+    E = np.asarray(Embedder(Settings().embedding).embed_array([q["question"] for q in units]), dtype=float)
+    y = np.asarray([0 if q["answerable"] else 1 for q in units])
+    sets = np.asarray([_set_of(q["qid"]) for q in units])
+    sig = [(q["results"].get("product") or {}).get("answerability") or {} for q in units]
+    checked = np.asarray([bool(s) for s in sig])
+    lacks = np.asarray([bool(s) and AnswerabilitySignals(**{**s, "prior": None}).texts_lack for s in sig])
+    print(f"{len(y)} dev units ({int(y.sum())} unanswerable); {int(checked.sum())} reach the check "
+          f"({int((checked & (y == 1)).sum())} unanswerable), {int(lacks.sum())} of them where the texts lack something")
+    choices = []
+    for C in args.C:
+        prior = np.zeros(len(y))
+        for k in np.unique(sets):
+            out = sets == k
+            prior[out] = LogisticRegression(C=C, max_iter=5000).fit(E[~out], y[~out]).predict_proba(E[out])[:, 1]
+        for threshold in args.threshold:
+            refused = lacks & (prior >= threshold)
+            caught, lost = int((refused & (y == 1)).sum()), int((refused & (y == 0)).sum())
+            print(f"C={C:<4} threshold={threshold:<5} leave-one-set-out: unanswerable refused +{caught}, "
+                  f"answerable refused +{lost} (of {int((y == 0).sum())} answerable)")
+            choices.append((caught - args.cost * lost, threshold, C, caught, lost))
+    _, threshold, C, caught, lost = max(choices)
+    print(f"chosen: C={C} threshold={threshold}")
+    m = LogisticRegression(C=C, max_iter=5000).fit(E, y)
+    path = args.out or ROOT / "rag/answer/question_prior_model.json"
+    path.write_text(json.dumps({
+        "what": "P(unanswerable) from the question's embedding (all-MiniLM-L6-v2, unit length); weigh.py",
+        "coef": m.coef_[0].round(6).tolist(), "intercept": float(m.intercept_[0]), "C": C, "threshold": threshold,
+        "units": int(len(y)), "unanswerable": int(y.sum()),
+        "leave_one_set_out": {"unanswerable_refused_more": caught, "answerable_refused_more": lost},
+        "fitted_on": f"rag eval dev results ({len(y)} units)"}, indent=1) + "\n")
+    print(f"wrote {path}")
 
 
 def _leave_one_out(Z: np.ndarray, y: np.ndarray, C: float) -> list[dict[str, float]]:
@@ -151,11 +214,15 @@ def main() -> None:
     ap.add_argument("--margin", type=float, nargs="*", default=[0.0, 0.1, 0.15, 0.2, 0.3])
     ap.add_argument("--C", type=float, nargs="*", default=[0.3, 1.0])
     ap.add_argument("--out", type=Path, default=None)
-    ap.add_argument("--model", choices=["verdict", "term"], default="verdict")
+    ap.add_argument("--model", choices=["verdict", "term", "question"], default="verdict")
+    ap.add_argument("--threshold", type=float, nargs="*", default=[0.5, 0.6, 0.7, 0.8],
+                    help="question: the prior at which to refuse (where the texts lack something)")
+    ap.add_argument("--cost", type=float, default=3.0, help="question: an answerable unit refused costs this "
+                    "many unanswerable units answered")
     ap.add_argument("--results-without-term-model", action="store_true",
                     help="the results were made with rag/answer/term_gap_model.json moved aside")
     args = ap.parse_args()
-    (fit_term if args.model == "term" else fit_verdict)(args)
+    {"term": fit_term, "question": fit_question, "verdict": fit_verdict}[args.model](args)
 
 
 if __name__ == "__main__":

@@ -194,6 +194,11 @@ _QUANTITY = re.compile(
     re.I,
 )
 # Where a question names its subject: "does T regulate <X>", "what does T say about <X>".
+# What happened, or what holds in the world now: tense and time words, not a treaty's wording.
+_EVENTS = re.compile(r"\b(?:did|has\b[^?]{0,60}\bever|have\b[^?]{0,60}\bever|ever been|currently|still|today|"
+                     r"nowadays|so far|to date|in practice|actually|these days|right now|recently|since)\b", re.I)
+_NAME = re.compile(r"(?-i:[A-Z])[a-z]{2,}\b")  # a capitalised word: a name, when not the question's first
+
 _SUBJECT = re.compile(
     r"\b(?:regulat(?:e|es|ed|ing)|cover(?:s|ed|ing)?|address(?:es|ed|ing)?|mention(?:s|ed|ing)?|"
     r"say\w* (?:anything )?about|deal\w* with|appl(?:y|ies) to|govern(?:s|ed|ing)?|provid\w* for|refer\w* to|"
@@ -354,6 +359,15 @@ class ExtractiveAnswerer:
                 return refusal
         if not references and (best < cfg.min_sentence_score or best_dense < cfg.min_passage_score):
             return self._refusal(question, passages, best)
+        answerability: dict = {}
+        if not references:
+            sig, names, absent = self._answerability(question, resolved or question, support)
+            answerability = sig.as_dict()
+            if not weigh.answer_stands(sig):
+                refusal = self._refusal(question, passages, best, self._unanswered_reason(sig, names, absent))
+                refusal.answerability = answerability
+                refusal.verdict.signals = answerability
+                return refusal
         if references:
             chosen = self._reference_sentences(sentences)
             lead = "In " + _join_labels([self._label(p) for p in references]) + ":"
@@ -370,7 +384,37 @@ class ExtractiveAnswerer:
             chosen = self._top(sentences, cfg.max_sentences, floor=best * 0.75)
             labels = list(dict.fromkeys(s.provision.label for s in chosen))
             lead = "The texts address this in " + _join_labels(labels[:3]) + ":"
-        return self._compose(question, [(lead, chosen)], passages, assumed_document)
+        answer = self._compose(question, [(lead, chosen)], passages, assumed_document)
+        answer.answerability = answerability
+        return answer
+
+    def _answerability(self, question: str, resolved: str,
+                       support: list[Passage]) -> tuple[weigh.AnswerabilitySignals, list[str], list[str]]:
+        """What weighs whether the passages answer a question naming no article (weigh.py): what
+        the question is like, and what the texts lack of it (with the names and terms lacking)."""
+        topic = strip_documents(resolved, [], self.index.documents)
+        concepts = key_concepts(topic, self._is_common)
+        carried_sets = [{id(c) for c in carried(concepts, p.chunk.embed_text)} for p in support[:6]]
+        spans = [m.span for m in find_documents(question, self.index.documents)]
+        names = list(dict.fromkeys(
+            m.group(0) for m in _NAME.finditer(question) if m.start() > 0 and not any(a <= m.start() < b for a, b in spans)
+            and not any(self._df(v) for s in tokenize(m.group(0)) for v in _spellings(s))))
+        in_texts = [self._in_texts(c) for c in concepts]
+        absent = [c.label for c, used in zip(concepts, in_texts) if not used]
+        prior = weigh.question_prior(self.index.embedder.embed_query(question)) if weigh.has_question_model() else None
+        sig = weigh.answerability_signals(concepts, in_texts, carried_sets, prior, bool(_EVENTS.search(question)),
+                                          len(names))
+        return sig, names, absent
+
+    @staticmethod
+    def _unanswered_reason(sig: weigh.AnswerabilitySignals, names: list[str], absent: list[str]) -> str:
+        quoted = lambda words: ", ".join(f"\u201c{w}\u201d" for w in words[:3])  # noqa: E731
+        if names:
+            return f"none of the texts names {quoted(names)}, and the provisions found share only some of its words"
+        if absent:
+            return f"the texts never use {quoted(absent)}, and the provisions found share only some of its words"
+        return ("it asks what has happened or holds in practice, which treaty texts do not record; the "
+                "provisions found share only some of its words")
 
     def _reference_sentences(self, sentences: list[Sentence]) -> list[Sentence]:
         """A named provision is quoted in document order, not re-ranked."""

@@ -205,3 +205,81 @@ def term_gap_stands(sig: TermGapSignals) -> bool:
 def decide_term(probs: dict[str, float], margin: float) -> bool:
     """The term model's decision rule: refuse unless "answer" beats "refuse" by the margin."""
     return probs.get("answer", 0.0) < probs.get("refuse", 0.0) + margin
+
+
+# -- "do the passages found answer it at all?" ---------------------------------------------------
+# The last check before answering a question that names no article. The rules above refuse what
+# they can name (a term no text uses, a number none sets, a fact treaties do not record); what is
+# left are questions whose words the texts use, but that ask about the world, not the texts ("who
+# currently chairs the Human Rights Committee?", "has the Committee ever ruled against France?").
+# Two kinds of evidence must agree before such a question is refused:
+# - what the question is like: a logistic regression over the question's embedding, fitted on the
+#   dev questions (answerable or not; scripts/fit_verdict_model.py --model question), gives the
+#   prior probability that the texts cannot answer a question like it. It never refuses alone: on
+#   dev, a question prior alone refused plain definitions ("What is traffic data ...?");
+# - what the texts lack: the question asks what happened or holds now (tense and time words), or
+#   names something no text names (a state, an agency), or uses a term no text uses.
+# Measured on dev by leaving each sealed set out in turn (the set a model never saw), see the
+# script; the sealed set judges it.
+
+_QUESTION_MODEL = Path(__file__).with_name("question_prior_model.json")
+
+
+@dataclass(frozen=True)
+class AnswerabilitySignals:
+    prior: float | None  # the question model's probability that the texts cannot answer it (None: no model)
+    asks_events: bool  # asks what happened or holds now ("has ... ever", "currently", "did")
+    absent_names: int  # capitalised words of the question that no text uses (a state, an agency, a company)
+    in_texts: float  # share of the question's key concepts that some text uses
+    wcov_best: float  # weighed share of them that the best single passage found carries
+
+    @property
+    def texts_lack(self) -> bool:
+        return self.asks_events or self.absent_names > 0 or self.in_texts < 1.0
+
+    def as_dict(self) -> dict[str, float]:
+        return _rounded(self)
+
+
+def answerability_signals(concepts: list[Concept], in_texts: list[bool], passages_carried: list[set[int]],
+                          prior: float | None, asks_events: bool, absent_names: int) -> AnswerabilitySignals:
+    """`passages_carried`: for each passage weighed, the ids of the concepts it carries;
+    `in_texts`: per concept, whether any text uses it."""
+    weights = {id(c): specificity(c) for c in concepts}
+    total = sum(weights.values()) or 1.0
+    best = max((sum(weights[i] for i in got) / total for got in passages_carried), default=0.0)
+    return AnswerabilitySignals(
+        prior=prior, asks_events=asks_events, absent_names=absent_names,
+        in_texts=(sum(in_texts) / len(in_texts)) if in_texts else 1.0, wcov_best=best if concepts else 1.0)
+
+
+@lru_cache(maxsize=1)
+def _question_model() -> dict | None:
+    if not _QUESTION_MODEL.exists():
+        return None
+    return json.loads(_QUESTION_MODEL.read_text())
+
+
+def question_prior(embedding) -> float | None:
+    """P(the texts cannot answer a question like this), from its unit-length embedding."""
+    model = _question_model()
+    if model is None:
+        return None
+    z = model["intercept"] + sum(w * x for w, x in zip(model["coef"], embedding))
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def answer_stands(sig: AnswerabilitySignals) -> bool:
+    """Answer unless the question looks unanswerable (the prior reaches the model file's
+    threshold) and the texts lack something it asks for."""
+    model = _question_model()
+    return model is None or sig.prior is None or not decide_answerable(sig, model["threshold"])
+
+
+def decide_answerable(sig: AnswerabilitySignals, threshold: float) -> bool:
+    """True when the question is refused: the decision rule scripts/fit_verdict_model.py scores."""
+    return sig.prior is not None and sig.prior >= threshold and sig.texts_lack
+
+
+def has_question_model() -> bool:
+    return _question_model() is not None

@@ -31,6 +31,7 @@ class UnitRun:
     answer: str | None = None
     refused: bool | None = None
     verdict: dict | None = None
+    answerability: dict = field(default_factory=dict)  # the answerability model's inputs (weigh.py), when weighed
     citations: list[dict] = field(default_factory=list)
     faithfulness: dict | None = None
     metrics: dict[str, float | None] = field(default_factory=dict)
@@ -88,6 +89,7 @@ def ask_product(name: str, qa: TreatyQA, items: list[GoldItem], progress: bool) 
             run.answer_obj = answer
             run.answer, run.refused, run.resolved_question = answer.answer, answer.refused, answer.resolved_question
             run.verdict = answer.verdict.model_dump() if answer.verdict is not None else None
+            run.answerability = dict(answer.answerability)
             bar.update(1)
     bar.close()
     return runs

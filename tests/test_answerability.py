@@ -1,0 +1,113 @@
+"""The last check before answering a question that names no article (rag/answer/weigh.py): the
+question prior and what the texts lack must agree before such a question is refused.
+
+Why: a question whose words the texts use can still ask about the world, not the texts ("has the
+Committee ever found against Brazil?"); answering it with the nearest provisions is the confident
+wrong conclusion this product must not give. But a question that merely looks like such questions
+("how soon after birth ...") and whose subject the texts carry must still be answered.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.answer import weigh
+from rag.answer.concepts import key_concepts
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _sig(**kw) -> weigh.AnswerabilitySignals:
+    base = dict(prior=0.9, asks_events=False, absent_names=0, in_texts=1.0, wcov_best=1.0)
+    return weigh.AnswerabilitySignals(**{**base, **kw})
+
+
+@pytest.mark.parametrize("kw, refused", [
+    ({}, False),  # the prior alone never refuses
+    ({"asks_events": True}, True),
+    ({"absent_names": 1}, True),
+    ({"in_texts": 0.5}, True),
+    ({"asks_events": True, "prior": 0.2}, False),  # the texts lack something, but the question looks answerable
+    ({"asks_events": True, "prior": None}, False),  # no model shipped: answer
+])
+def test_both_kinds_of_evidence_must_agree(kw, refused):
+    assert weigh.decide_answerable(_sig(**kw), threshold=0.6) is refused
+
+
+def test_signals_weigh_the_best_passage_by_specificity():
+    concepts = key_concepts("online grooming of children")
+    ids = {c.label: id(c) for c in concepts}
+    sig = weigh.answerability_signals(concepts, [True, True, True], [{ids["online"]}, {ids["grooming"]}], 0.5,
+                                      False, 0)
+    assert sig.in_texts == 1.0 and not sig.texts_lack
+    assert 0.4 < sig.wcov_best < 1.0  # "grooming" alone weighs more than a third
+    assert weigh.answerability_signals(concepts, [True, False, True], [], None, False, 0).texts_lack
+
+
+def test_the_shipped_prior_is_a_probability_over_the_embedding():
+    model = json.loads((ROOT / "rag/answer/question_prior_model.json").read_text())
+    assert len(model["coef"]) == 384 and 0 < model["threshold"] < 1
+    zero = weigh.question_prior([0.0] * 384)
+    assert zero == pytest.approx(1 / (1 + 2.718281828 ** -model["intercept"]), rel=1e-6)
+
+
+@pytest.fixture(scope="module")
+def qa(corpus_index):
+    return corpus_index
+
+
+@pytest.mark.parametrize("question, named", [
+    ("Has the Human Rights Committee ever found a violation by Brazil?", "Brazil"),
+    ("Which body did Norway appoint as its 24/7 point of contact?", "Norway"),
+])
+def test_a_question_about_what_states_did_is_refused_naming_what_the_texts_lack(qa, question, named):
+    answer = qa.ask(question)
+    assert answer.refused and answer.verdict.kind == "not_addressed"
+    assert named in answer.verdict.reason and not answer.citations
+    assert answer.related  # the closest provisions, shown apart
+    assert answer.verdict.signals["prior"] >= json.loads(
+        (ROOT / "rag/answer/question_prior_model.json").read_text())["threshold"]
+
+
+def test_a_question_asking_what_holds_now_is_refused(qa):
+    answer = qa.ask("Who currently leads the Conference of the Parties to UNTOC?")
+    assert answer.refused and "in practice" in answer.verdict.reason
+
+
+@pytest.mark.parametrize("question, label", [
+    ("How soon after birth must a child be registered under the CRC?", "CRC, Art. 7(1)"),  # a high prior alone
+    ("What does the Budapest Convention mean by service provider?", "Budapest Convention, Art. 1"),
+])
+def test_a_question_the_texts_carry_is_answered(qa, question, label):
+    answer = qa.ask(question)
+    assert not answer.refused and any(c.label.startswith(label) for c in answer.citations)
+    assert answer.answerability and not weigh.decide_answerable(
+        weigh.AnswerabilitySignals(**answer.answerability), 0.0)  # the texts lack nothing of it
+
+
+def test_the_fitting_script_chooses_on_sets_left_out(tmp_path):
+    """A tiny results file: three sets of questions; the script must fit, report each set left
+    out, and write a model weigh.py reads."""
+    asks = ["Who currently chairs the committee?", "Has any state ever withdrawn?", "How many states still refuse?",
+            "Which country did it first?"]
+    plain = ["What is computer data?", "What must a State Party criminalise?", "Who may submit a communication?",
+             "What is a child?"]
+    units = []
+    for n, (q, ans) in enumerate([(q, False) for q in asks] + [(q, True) for q in plain]):
+        sig = _sig(prior=None, asks_events=not ans).as_dict()
+        units.append({"qid": f"q{200 + 100 * (n % 3) + n}", "split": "dev", "question": q, "answerable": ans,
+                      "results": {"product": {"answerability": sig}}})
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"questions": units}))
+    out = tmp_path / "model.json"
+    done = subprocess.run([sys.executable, str(ROOT / "scripts/fit_verdict_model.py"), str(results), "--model",
+                           "question", "--out", str(out), "--C", "1.0", "--threshold", "0.5"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "leave-one-set-out" in done.stdout
+    model = json.loads(out.read_text())
+    assert len(model["coef"]) == 384 and model["threshold"] == 0.5 and model["units"] == 8
