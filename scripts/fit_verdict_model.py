@@ -3,7 +3,7 @@
     rag eval --no-baselines --out /tmp/dev
     python scripts/fit_verdict_model.py /tmp/dev/results.json [--margin M --C C]        # verdicts
     python scripts/fit_verdict_model.py /tmp/dev/results.json --model term              # unused terms
-    python scripts/fit_verdict_model.py /tmp/dev/results.json --model question          # question prior
+    python scripts/fit_verdict_model.py /tmp/dev/results.json --model question --C 3 10 30 --threshold 0.5 0.6 0.7
 
 The signals are recorded on the answer's verdict: a coverage verdict's `signals` whenever the rules
 said "partly", whatever the verdict model then decided; a refusal's `signals` for a term no text
@@ -96,7 +96,8 @@ def fit_question(args) -> None:
     units = data["questions"]
     if any(q.get("split") != "dev" for q in units):
         raise SystemExit("not all units are dev units; the model is fitted on dev only")
-    E = np.asarray(Embedder(Settings().embedding).embed_array([q["question"] for q in units]), dtype=float)
+    embedding = Settings().embedding
+    E = np.asarray(Embedder(embedding).embed_array([q["question"] for q in units]), dtype=float)
     y = np.asarray([0 if q["answerable"] else 1 for q in units])
     sets = np.asarray([_set_of(q["qid"]) for q in units])
     sig = [(q["results"].get("product") or {}).get("answerability") or {} for q in units]
@@ -121,7 +122,8 @@ def fit_question(args) -> None:
     m = LogisticRegression(C=C, max_iter=5000).fit(E, y)
     path = args.out or ROOT / "rag/answer/question_prior_model.json"
     path.write_text(json.dumps({
-        "what": "P(unanswerable) from the question's embedding (all-MiniLM-L6-v2, unit length); weigh.py",
+        "what": "P(unanswerable) from the question's embedding (unit length); weigh.py",
+        "embedding_model": embedding.model, "command": " ".join(["scripts/fit_verdict_model.py", *sys.argv[2:]]),
         "coef": m.coef_[0].round(6).tolist(), "intercept": float(m.intercept_[0]), "C": C, "threshold": threshold,
         "units": int(len(y)), "unanswerable": int(y.sum()),
         "leave_one_set_out": {"unanswerable_refused_more": caught, "answerable_refused_more": lost},

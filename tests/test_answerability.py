@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _sig(**kw) -> weigh.AnswerabilitySignals:
-    base = dict(prior=0.9, asks_events=False, absent_names=0, in_texts=1.0, wcov_best=1.0)
+    base = dict(prior=0.9, asks_events=False, absent_names=0, in_texts=1.0, wcov_best=0.6, absent_rare=0)
     return weigh.AnswerabilitySignals(**{**base, **kw})
 
 
@@ -30,7 +30,9 @@ def _sig(**kw) -> weigh.AnswerabilitySignals:
     ({}, False),  # the prior alone never refuses
     ({"asks_events": True}, True),
     ({"absent_names": 1}, True),
-    ({"in_texts": 0.5}, True),
+    ({"absent_rare": 1, "in_texts": 0.5}, True),
+    ({"in_texts": 0.5}, False),  # an everyday word no text uses ("hello", "student") is the asker's own
+    ({"asks_events": True, "wcov_best": 1.0}, False),  # a passage carries the whole subject: answer it
     ({"asks_events": True, "prior": 0.2}, False),  # the texts lack something, but the question looks answerable
     ({"asks_events": True, "prior": None}, False),  # no model shipped: answer
 ])
@@ -45,14 +47,19 @@ def test_signals_weigh_the_best_passage_by_specificity():
                                       False, 0)
     assert sig.in_texts == 1.0 and not sig.texts_lack
     assert 0.4 < sig.wcov_best < 1.0  # "grooming" alone weighs more than a third
-    assert weigh.answerability_signals(concepts, [True, False, True], [], None, False, 0).texts_lack
+    gap = weigh.answerability_signals(concepts, [True, False, True], [], None, False, 0)  # no text says "grooming"
+    assert gap.absent_rare == 1 and gap.texts_lack
+    everyday = weigh.answerability_signals(concepts, [False, True, True], [], None, False, 0)  # nor "online"
+    assert everyday.absent_rare == 0 and not everyday.texts_lack
 
 
 def test_the_shipped_prior_is_a_probability_over_the_embedding():
     model = json.loads((ROOT / "rag/answer/question_prior_model.json").read_text())
     assert len(model["coef"]) == 384 and 0 < model["threshold"] < 1
-    zero = weigh.question_prior([0.0] * 384)
+    zero = weigh.question_prior([0.0] * 384, model["embedding_model"])
     assert zero == pytest.approx(1 / (1 + 2.718281828 ** -model["intercept"]), rel=1e-6)
+    assert weigh.question_prior([0.0] * 384, "another-model") is None  # fitted on other vectors: no prior
+    assert weigh.question_prior([0.0] * 768, model["embedding_model"]) is None
 
 
 @pytest.fixture(scope="module")
@@ -78,13 +85,18 @@ def test_a_question_asking_what_holds_now_is_refused(qa):
     assert answer.refused and "in practice" in answer.verdict.reason
 
 
-@pytest.mark.parametrize("question, label", [
-    ("How soon after birth must a child be registered under the CRC?", "CRC, Art. 7(1)"),  # a high prior alone
-    ("What does the Budapest Convention mean by service provider?", "Budapest Convention, Art. 1"),
+@pytest.mark.parametrize("question, doc", [
+    ("How soon after birth must a child be registered under the CRC?", "crc"),  # a high prior alone
+    ("What does the Budapest Convention mean by service provider?", "budapest-convention"),
+    ("Hello, who elects the members of the Human Rights Committee?", "iccpr"),  # an everyday word
+    ("(Which body elects the members of the Human Rights Committee?)", "iccpr"),  # a capitalised opener
+    ("Who Elects The Members Of The Human Rights Committee?", "iccpr"),  # title case
+    ("Who currently elects the members of the Human Rights Committee?", "iccpr"),  # a time word
 ])
-def test_a_question_the_texts_carry_is_answered(qa, question, label):
+def test_a_question_the_texts_carry_is_answered(qa, question, doc):
     answer = qa.ask(question)
-    assert not answer.refused and any(c.label.startswith(label) for c in answer.citations)
+    assert not answer.refused, answer.answer
+    assert any(c.doc_id == doc for c in answer.citations), [c.label for c in answer.citations]
     assert answer.answerability and not weigh.decide_answerable(
         weigh.AnswerabilitySignals(**answer.answerability), 0.0)  # the texts lack nothing of it
 

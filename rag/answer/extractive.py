@@ -20,7 +20,7 @@ from ..model import Answer, Citation, DocType, Passage, Provision, Verdict
 from ..references import find_documents, strip_documents
 from ..settings import Settings
 from . import weigh
-from .concepts import Concept, carried, display, key_concepts
+from .concepts import Concept, carried, display, frame_stems, key_concepts
 from .verdict import Paragraph, asks_obligation, carries_all, judge_coverage, permissive_only
 
 NOT_ADDRESSED = "The texts do not address this question."
@@ -195,9 +195,11 @@ _QUANTITY = re.compile(
 )
 # Where a question names its subject: "does T regulate <X>", "what does T say about <X>".
 # What happened, or what holds in the world now: tense and time words, not a treaty's wording.
-_EVENTS = re.compile(r"\b(?:did|has\b[^?]{0,60}\bever|have\b[^?]{0,60}\bever|ever been|currently|still|today|"
-                     r"nowadays|so far|to date|in practice|actually|these days|right now|recently|since)\b", re.I)
-_NAME = re.compile(r"(?-i:[A-Z])[a-z]{2,}\b")  # a capitalised word: a name, when not the question's first
+_EVENTS = re.compile(r"\b(?:has\b[^?]{0,60}\bever|have\b[^?]{0,60}\bever|ever been|currently|still|today|"
+                     r"nowadays|so far|to date|in practice|actually|these days|right now|recently)\b", re.I)
+_TIME_WORDS = re.compile(r"\b(?:ever|currently|still|today|nowadays|so far|to date|in practice|actually|these days|"
+                         r"right now|recently)\b", re.I)  # _EVENTS' own words: they frame the question, not its subject
+_NAME = re.compile(r"\b[A-Z][a-z]{2,}\b")  # a capitalised word: a name, unless it opens a sentence or frames one
 
 _SUBJECT = re.compile(
     r"\b(?:regulat(?:e|es|ed|ing)|cover(?:s|ed|ing)?|address(?:es|ed|ing)?|mention(?:s|ed|ing)?|"
@@ -392,16 +394,24 @@ class ExtractiveAnswerer:
                        support: list[Passage]) -> tuple[weigh.AnswerabilitySignals, list[str], list[str]]:
         """What weighs whether the passages answer a question naming no article (weigh.py): what
         the question is like, and what the texts lack of it (with the names and terms lacking)."""
-        topic = strip_documents(resolved, [], self.index.documents)
+        topic = _TIME_WORDS.sub(" ", strip_documents(resolved, [], self.index.documents))
         concepts = key_concepts(topic, self._is_common)
         carried_sets = [{id(c) for c in carried(concepts, p.chunk.embed_text)} for p in support[:6]]
         spans = [m.span for m in find_documents(question, self.index.documents)]
-        names = list(dict.fromkeys(
-            m.group(0) for m in _NAME.finditer(question) if m.start() > 0 and not any(a <= m.start() < b for a, b in spans)
-            and not any(self._df(v) for s in tokenize(m.group(0)) for v in _spellings(s))))
+        frame = frame_stems()
+
+        def a_name(m: re.Match) -> bool:
+            stems = tokenize(m.group(0))
+            opens = not question[:m.start()].strip() or question[:m.start()].rstrip()[-1] in ".?!:;(\"'\u201c"
+            return bool(stems) and not opens and not any(s in frame for s in stems) \
+                and not any(a <= m.start() < b for a, b in spans) \
+                and not any(self._df(v) for s in stems for v in _spellings(s))
+
+        names = list(dict.fromkeys(m.group(0) for m in _NAME.finditer(question) if a_name(m)))
         in_texts = [self._in_texts(c) for c in concepts]
-        absent = [c.label for c, used in zip(concepts, in_texts) if not used]
-        prior = weigh.question_prior(self.index.embedder.embed_query(question)) if weigh.has_question_model() else None
+        absent = [c.label for c, used in zip(concepts, in_texts) if not used and weigh.specificity(c) >= weigh.EVERYDAY_SPEC]
+        prior = (weigh.question_prior(self.index.embedder.embed_query(question), self.settings.embedding.model)
+                 if weigh.has_question_model() else None)
         sig = weigh.answerability_signals(concepts, in_texts, carried_sets, prior, bool(_EVENTS.search(question)),
                                           len(names))
         return sig, names, absent
@@ -410,11 +420,11 @@ class ExtractiveAnswerer:
     def _unanswered_reason(sig: weigh.AnswerabilitySignals, names: list[str], absent: list[str]) -> str:
         quoted = lambda words: ", ".join(f"\u201c{w}\u201d" for w in words[:3])  # noqa: E731
         if names:
-            return f"none of the texts names {quoted(names)}, and the provisions found share only some of its words"
+            return f"none of the texts names {quoted(names)}, and no provision found carries the whole of its subject"
         if absent:
-            return f"the texts never use {quoted(absent)}, and the provisions found share only some of its words"
-        return ("it asks what has happened or holds in practice, which treaty texts do not record; the "
-                "provisions found share only some of its words")
+            return f"the texts never use {quoted(absent)}, and no provision found carries the whole of its subject"
+        return ("it asks what has happened or holds in practice, which treaty texts do not record; no "
+                "provision found carries the whole of its subject")
 
     def _reference_sentences(self, sentences: list[Sentence]) -> list[Sentence]:
         """A named provision is quoted in document order, not re-ranked."""

@@ -217,8 +217,9 @@ def decide_term(probs: dict[str, float], margin: float) -> bool:
 #   dev questions (answerable or not; scripts/fit_verdict_model.py --model question), gives the
 #   prior probability that the texts cannot answer a question like it. It never refuses alone: on
 #   dev, a question prior alone refused plain definitions ("What is traffic data ...?");
-# - what the texts lack: the question asks what happened or holds now (tense and time words), or
-#   names something no text names (a state, an agency), or uses a term no text uses.
+# - what the texts lack: the question asks what happened or holds now (time words), or names
+#   something no text names (a state, an agency), or uses a rare term no text uses; and no passage
+#   found carries the whole of its subject.
 # Measured on dev by leaving each sealed set out in turn (the set a model never saw), see the
 # script; the sealed set judges it.
 
@@ -232,13 +233,18 @@ class AnswerabilitySignals:
     absent_names: int  # capitalised words of the question that no text uses (a state, an agency, a company)
     in_texts: float  # share of the question's key concepts that some text uses
     wcov_best: float  # weighed share of them that the best single passage found carries
+    absent_rare: int = 0  # concepts no text uses that are rarer than everyday English ("hello", "student" are not)
 
     @property
     def texts_lack(self) -> bool:
-        return self.asks_events or self.absent_names > 0 or self.in_texts < 1.0
+        """Something the question asks for is not in the texts, and no passage carries it all."""
+        return (self.asks_events or self.absent_names > 0 or self.absent_rare > 0) and self.wcov_best < 1.0
 
     def as_dict(self) -> dict[str, float]:
         return _rounded(self)
+
+
+EVERYDAY_SPEC = 2.5  # specificity below this (Zipf frequency above 4.5): an everyday word, the asker's own
 
 
 def answerability_signals(concepts: list[Concept], in_texts: list[bool], passages_carried: list[set[int]],
@@ -250,7 +256,8 @@ def answerability_signals(concepts: list[Concept], in_texts: list[bool], passage
     best = max((sum(weights[i] for i in got) / total for got in passages_carried), default=0.0)
     return AnswerabilitySignals(
         prior=prior, asks_events=asks_events, absent_names=absent_names,
-        in_texts=(sum(in_texts) / len(in_texts)) if in_texts else 1.0, wcov_best=best if concepts else 1.0)
+        in_texts=(sum(in_texts) / len(in_texts)) if in_texts else 1.0, wcov_best=best if concepts else 1.0,
+        absent_rare=sum(1 for c, used in zip(concepts, in_texts) if not used and specificity(c) >= EVERYDAY_SPEC))
 
 
 @lru_cache(maxsize=1)
@@ -260,10 +267,11 @@ def _question_model() -> dict | None:
     return json.loads(_QUESTION_MODEL.read_text())
 
 
-def question_prior(embedding) -> float | None:
-    """P(the texts cannot answer a question like this), from its unit-length embedding."""
+def question_prior(embedding, embedding_model: str) -> float | None:
+    """P(the texts cannot answer a question like this), from its unit-length embedding; None when
+    the model was fitted on another embedding model's vectors (the prior would mean nothing)."""
     model = _question_model()
-    if model is None:
+    if model is None or model.get("embedding_model") != embedding_model or len(model["coef"]) != len(embedding):
         return None
     z = model["intercept"] + sum(w * x for w, x in zip(model["coef"], embedding))
     return 1.0 / (1.0 + math.exp(-z))
