@@ -41,7 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from rag.answer.weigh import (FEATURES, TERM_FEATURES, AnswerabilitySignals, CoverageSignals,  # noqa: E402
-                              TermGapSignals, decide_partly, decide_term)
+                              TermGapSignals, decide_answerable, decide_partly, decide_term)
 
 
 def load(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -102,7 +102,7 @@ def fit_question(args) -> None:
     sets = np.asarray([_set_of(q["qid"]) for q in units])
     sig = [(q["results"].get("product") or {}).get("answerability") or {} for q in units]
     checked = np.asarray([bool(s) for s in sig])
-    lacks = np.asarray([bool(s) and AnswerabilitySignals(**{**s, "prior": None}).texts_lack for s in sig])
+    lacks = np.asarray([bool(s) and AnswerabilitySignals(**s).texts_lack for s in sig])
     print(f"{len(y)} dev units ({int(y.sum())} unanswerable); {int(checked.sum())} reach the check "
           f"({int((checked & (y == 1)).sum())} unanswerable), {int(lacks.sum())} of them where the texts lack something")
     choices = []
@@ -112,7 +112,8 @@ def fit_question(args) -> None:
             out = sets == k
             prior[out] = LogisticRegression(C=C, max_iter=5000).fit(E[~out], y[~out]).predict_proba(E[out])[:, 1]
         for threshold in args.threshold:
-            refused = lacks & (prior >= threshold)
+            refused = np.asarray([bool(s) and decide_answerable(AnswerabilitySignals(**{**s, "prior": float(p)}), threshold)
+                                  for s, p in zip(sig, prior)])  # answer time's own rule
             caught, lost = int((refused & (y == 1)).sum()), int((refused & (y == 0)).sum())
             print(f"C={C:<4} threshold={threshold:<5} leave-one-set-out: unanswerable refused +{caught}, "
                   f"answerable refused +{lost} (of {int((y == 0).sum())} answerable)")

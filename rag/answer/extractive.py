@@ -195,10 +195,9 @@ _QUANTITY = re.compile(
 )
 # Where a question names its subject: "does T regulate <X>", "what does T say about <X>".
 # What happened, or what holds in the world now: tense and time words, not a treaty's wording.
-_EVENTS = re.compile(r"\b(?:has\b[^?]{0,60}\bever|have\b[^?]{0,60}\bever|ever been|currently|still|today|"
-                     r"nowadays|so far|to date|in practice|actually|these days|right now|recently)\b", re.I)
-_TIME_WORDS = re.compile(r"\b(?:ever|currently|still|today|nowadays|so far|to date|in practice|actually|these days|"
-                         r"right now|recently)\b", re.I)  # _EVENTS' own words: they frame the question, not its subject
+_NOW = r"currently|still|today|nowadays|so far|to date|in practice|actually|these days|right now|recently"
+_EVENTS = re.compile(r"\b(?:has\b[^?]{0,60}\bever|have\b[^?]{0,60}\bever|ever been|" + _NOW + r")\b", re.I)
+_TIME_WORDS = re.compile(r"\b(?:ever|" + _NOW + r")\b", re.I)  # _EVENTS' own words: they frame the question, not its subject
 _NAME = re.compile(r"\b[A-Z][a-z]{2,}\b")  # a capitalised word: a name, unless it opens a sentence or frames one
 
 _SUBJECT = re.compile(
@@ -409,7 +408,7 @@ class ExtractiveAnswerer:
 
         names = list(dict.fromkeys(m.group(0) for m in _NAME.finditer(question) if a_name(m)))
         in_texts = [self._in_texts(c) for c in concepts]
-        absent = [c.label for c, used in zip(concepts, in_texts) if not used and weigh.specificity(c) >= weigh.EVERYDAY_SPEC]
+        absent = [c.label for c in weigh.rare_absent(concepts, in_texts)]
         prior = (weigh.question_prior(self.index.embedder.embed_query(question), self.settings.embedding.model)
                  if weigh.has_question_model() else None)
         sig = weigh.answerability_signals(concepts, in_texts, carried_sets, prior, bool(_EVENTS.search(question)),

@@ -229,7 +229,7 @@ _QUESTION_MODEL = Path(__file__).with_name("question_prior_model.json")
 @dataclass(frozen=True)
 class AnswerabilitySignals:
     prior: float | None  # the question model's probability that the texts cannot answer it (None: no model)
-    asks_events: bool  # asks what happened or holds now ("has ... ever", "currently", "did")
+    asks_events: bool  # asks what happened or holds now ("has ... ever", "currently", "in practice")
     absent_names: int  # capitalised words of the question that no text uses (a state, an agency, a company)
     in_texts: float  # share of the question's key concepts that some text uses
     wcov_best: float  # weighed share of them that the best single passage found carries
@@ -257,7 +257,13 @@ def answerability_signals(concepts: list[Concept], in_texts: list[bool], passage
     return AnswerabilitySignals(
         prior=prior, asks_events=asks_events, absent_names=absent_names,
         in_texts=(sum(in_texts) / len(in_texts)) if in_texts else 1.0, wcov_best=best if concepts else 1.0,
-        absent_rare=sum(1 for c, used in zip(concepts, in_texts) if not used and specificity(c) >= EVERYDAY_SPEC))
+        absent_rare=len(rare_absent(concepts, in_texts)))
+
+
+def rare_absent(concepts: list[Concept], in_texts: list[bool]) -> list[Concept]:
+    """The concepts no text uses that are rarer than everyday English: a gap in the texts, not
+    the asker's own word ("hello", "student")."""
+    return [c for c, used in zip(concepts, in_texts) if not used and specificity(c) >= EVERYDAY_SPEC]
 
 
 @lru_cache(maxsize=1)
@@ -281,7 +287,7 @@ def answer_stands(sig: AnswerabilitySignals) -> bool:
     """Answer unless the question looks unanswerable (the prior reaches the model file's
     threshold) and the texts lack something it asks for."""
     model = _question_model()
-    return model is None or sig.prior is None or not decide_answerable(sig, model["threshold"])
+    return model is None or not decide_answerable(sig, model["threshold"])
 
 
 def decide_answerable(sig: AnswerabilitySignals, threshold: float) -> bool:
