@@ -30,7 +30,8 @@ ALIASES: dict[str, list[str]] = {
     "uncac": ["uncac", "convention against corruption", "corruption convention", "merida convention"],
     "iccpr": ["iccpr", "covenant on civil and political rights", "the covenant", "civil and political rights"],
     "iccpr-op1": ["first optional protocol to the iccpr", "optional protocol to the iccpr", "iccpr-op1",
-                  "iccpr optional protocol", "optional protocol to the international covenant"],
+                  "iccpr optional protocol", "optional protocol to the international covenant",
+                  "optional protocol to the covenant"],
     "crc": ["crc", "convention on the rights of the child", "rights of the child", "uncrc"],
     "crc-opsc": ["opsc", "crc-opsc", "optional protocol on the sale of children",
                  "optional protocol to the convention on the rights of the child", "crc optional protocol",
@@ -102,15 +103,17 @@ class _AliasTable:
                 if n and len(n) >= 3:
                     names.add(n.lower())
             pairs += [(n, doc_id) for n in sorted(names)]
-        # A protocol is named through its parent's abbreviation as often as through its full title:
-        # "optional protocol to the convention on the rights of the child" -> "... to the crc".
+        # A protocol is named through any short name of its parent as often as through its full
+        # title: "optional protocol to the convention on the rights of the child" -> "... to the crc",
+        # "additional protocol to the convention on cybercrime" -> "... to the budapest convention".
         short: dict[str, list[str]] = {}
         for n, d in pairs:
-            if " " not in n and n.isalpha() and len(n) <= 6:
+            if len(n.split()) <= 3 and n.replace(" ", "").isalpha() and n not in SUBJECT_LIKE \
+                    and not n.startswith("the "):
                 short.setdefault(d, []).append(n)
-        long: dict[str, list[tuple[str, str]]] = {}  # first word -> (title of 4+ words, its document)
+        long: dict[str, list[tuple[str, str]]] = {}  # first word -> (title of 3+ words, its document)
         for n, d in pairs:
-            if len(n.split()) >= 4:
+            if len(n.split()) >= 3:
                 long.setdefault(_first_word(n), []).append((n, d))
         for n, doc_id in list(pairs):
             for m in _WORD_START.finditer(n):  # every word start of n: a title may follow "(" or ","

@@ -63,6 +63,13 @@ def test_no_reference_in_a_plain_question(metas):
     ("What does the ICCPR say?", ["iccpr"]),
     ("Knowmad's view on human rights", ["knowmad-2024-08-commentary"]),
     ("How does the Convention on the Rights of the Child define a child?", ["crc"]),
+    # A protocol named through any short name of its parent, not only its parent's full title.
+    ("does art 6 of the additional protocol to the budapest convention cover genocide denial?",
+     ["budapest-protocol-1"]),
+    ("Article 3 of the Optional Protocol to the Covenant", ["iccpr-op1"]),
+    ("the optional protocol to the crc on the sale of children", ["crc-opsc"]),
+    # ...while the parent named alone is still the parent.
+    ("Does the Budapest Convention cover illegal access?", ["budapest-convention"]),
 ])
 def test_documents_named_in_questions(metas, question, doc_ids):
     assert [d.doc_id for d in find_documents(question, metas)] == doc_ids

@@ -166,3 +166,36 @@ def test_with_the_exception_of_names_the_subject_only_to_exclude_it():
         "moral rights conferred by such conventions, where such acts are committed wilfully."])]
     judged = judge_coverage(key_concepts("moral rights of authors"), paragraphs)
     assert judged.kind == "no" and judged.excluded
+
+
+TAX = [Paragraph("UNCAC, Art. 12(4)", [
+    "Each State Party shall disallow the tax deductibility of expenses that constitute bribes, the latter being one "
+    "of the constituent elements of the offences established in accordance with articles 15 and 16 of this "
+    "Convention and, where appropriate, other expenses incurred in furtherance of corrupt conduct."])]
+
+
+def test_a_qualification_of_a_later_part_does_not_make_an_obligation_a_permission():
+    # "shall disallow ... bribes" obliges; "where appropriate" qualifies only the other expenses.
+    judged = judge_coverage(key_concepts("tax deduction of bribes"), TAX, obligation=True)
+    assert judged.kind == "yes" and not judged.permissive
+    # What is said only after the qualification is said only as a permission.
+    later = judge_coverage(key_concepts("corrupt conduct"), TAX, obligation=True)
+    assert later.kind == "partly" and later.permissive
+
+
+def test_a_condition_before_the_obligation_makes_the_whole_sentence_permissive():
+    from rag.answer.verdict import permissive_only
+
+    sentence = SURVEILLANCE[0].sentences[0]  # "If permitted by ... each State Party shall ..."
+    assert permissive_only(sentence, key_concepts("controlled delivery"))
+    assert not permissive_only(PRESERVATION[0].sentences[0], key_concepts("preservation"))
+
+
+@pytest.mark.parametrize("question", [
+    "Does Article 29 of the Budapest Convention waive the dual criminality requirement for preservation requests?",
+    "Does UNTOC Article 18 list the requirements of a request for mutual legal assistance?",
+])
+def test_a_requirement_named_as_the_subject_is_not_a_question_about_an_obligation(question):
+    from rag.answer.verdict import asks_obligation
+
+    assert not asks_obligation(question)

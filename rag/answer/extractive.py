@@ -522,7 +522,7 @@ class ExtractiveAnswerer:
             # words ("yes"): weighed, not ruled (weigh.py).
             judged.kind = weigh.weigh_partly(signals)
             if judged.kind == "yes" and obligation and judged.evidence \
-                    and all(permissive_only(sent) for _, sent in judged.evidence):
+                    and all(permissive_only(sent, concepts) for _, sent in judged.evidence):
                 # Asked whether it is *required*: a provision that says it only as "shall consider"
                 # or "may" does not require it, however well it matches the subject.
                 judged.kind, judged.permissive = "partly", True

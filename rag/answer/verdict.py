@@ -38,13 +38,32 @@ _WEAK = re.compile(r"\b(?:may(?!\s+be\s+necessary)|might|shall\s+consider|consid
                    r"seek\s+to|(?:where|when|as|if)\s+(?:it\s+deems\s+)?appropriate|to\s+the\s+extent\s+(?:possible|"
                    r"appropriate)|(?:if|where)\s+permitted\s+by|within\s+(?:its|their)\s+(?:means|possibilities)|"
                    r"subject\s+to\s+(?:its|their)\s+(?:domestic\s+law|basic\s+principles|legal\s+system))\b", re.I)
-_ASKS_OBLIGATION = re.compile(r"\b(?:requir\w*|oblig\w*|must|mandat\w*|compel\w*|ha(?:ve|s)\s+to|need\s+to|"
+# "the dual criminality requirement" names a subject; "does it require" asks for an obligation.
+_ASKS_OBLIGATION = re.compile(r"\b(?:requir(?!ements?\b)\w*|oblig\w*|must|mandat\w*|compel\w*|ha(?:ve|s)\s+to|need\s+to|"
                               r"bound\s+to)\b", re.I)
 
 
-def permissive_only(sentence: str) -> bool:
-    """Does the sentence say its subject only as a permission or a condition ("may", "shall consider")?"""
-    return bool(_WEAK.search(sentence))
+# The wording of an obligation: "shall" (not "shall consider", "shall endeavour"), "must", "undertake to".
+_STRONG = re.compile(r"\b(?:shall(?!\s+(?:consider|endeavou?r|seek|strive|take\s+into))|must|undertakes?\s+to)\b", re.I)
+
+
+def permissive_only(sentence: str, concepts: list[Concept] | None = None) -> bool:
+    """Does the sentence say its subject only as a permission or a condition ("may", "shall consider")?
+
+    A sentence whose first word of obligation is a permission or condition ("Where appropriate, each
+    State Party shall ...", "may") is permissive. One that obliges first and qualifies a later part
+    ("shall disallow the tax deductibility of bribes and, where appropriate, other expenses") is
+    permissive only for the `concepts` it carries after the qualification, none before it."""
+    weak = _WEAK.search(sentence)
+    if weak is None:
+        return False
+    strong = _STRONG.search(sentence)
+    if strong is None or weak.start() < strong.start():
+        return True
+    if not concepts:
+        return False
+    said = carried(concepts, sentence)
+    return bool(said) and not carried(said, sentence[:weak.start()])
 
 
 def asks_obligation(question: str) -> bool:
@@ -115,7 +134,7 @@ def judge_coverage(concepts: list[Concept], paragraphs: list[Paragraph], title: 
         kind, excluded = "no", True
     elif kind == "yes" and obligation:
         full = [x for x in pool if len(x[2]) == len(all_ids)] or pool
-        if all(permissive_only(s) for _, s, _ in full):
+        if all(permissive_only(s, concepts) for _, s, _ in full):
             kind, permissive = "partly", True
     pool = sorted(pool, key=lambda x: -len(x[2]))[:max_evidence]
     order = {id(s): n for n, (_, s, _) in enumerate(per_sentence)}
