@@ -25,7 +25,7 @@ answerable question is a failure too; the default cost 3 keeps it rare).
 Takes the dev coverage units whose rule verdict was "partly" (their `verdict.signals`), with the
 gold verdict as the label, and fits a multinomial logistic regression (L2, standardised inputs).
 The regularisation C and the margin by which "yes" or "no" must beat "partly" are chosen on
-leave-one-out predictions, by accuracy minus twice the confidently-wrong (yes<->no) rate: a
+leave-one-set-out predictions (each set of questions scored by a model fitted on the others), by accuracy minus twice the confidently-wrong (yes<->no) rate: a
 confident wrong verdict costs a reader more than a hedge. Then it fits on all units and writes
 rag/answer/verdict_model.json. Refuses a results file that holds sealed units.
 """
@@ -44,9 +44,10 @@ from rag.answer.weigh import (FEATURES, TERM_FEATURES, AnswerabilitySignals, Cov
                               TermGapSignals, decide_answerable, decide_partly, decide_term)
 
 
-def load(path: Path) -> tuple[np.ndarray, np.ndarray]:
+def load(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Signals, gold verdicts and the set each unit was written in."""
     data = json.loads(path.read_text())
-    X, y = [], []
+    X, y, sets = [], [], []
     for q in data["questions"]:
         if q.get("split") != "dev":
             raise SystemExit(f"{q.get('qid')}: not a dev unit; the model is fitted on dev only")
@@ -57,7 +58,8 @@ def load(path: Path) -> tuple[np.ndarray, np.ndarray]:
             continue
         X.append(CoverageSignals(**v["signals"]).vector())
         y.append(gold)
-    return np.asarray(X, dtype=float), np.asarray(y)
+        sets.append(_set_of(q["qid"]))
+    return np.asarray(X, dtype=float), np.asarray(y), np.asarray(sets)
 
 
 def load_term(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -191,31 +193,47 @@ def fit_term(args) -> None:
                    args.out or shipped)
 
 
+def _leave_one_set_out(X: np.ndarray, y: np.ndarray, sets: np.ndarray, C: float) -> list[dict[str, float]]:
+    """Each unit's class probabilities from a model fitted on the other sets only (standardised on
+    them too), as a sealed set written later is scored: questions of one set share writers and
+    phrasings, so leaving out one unit at a time flatters the model."""
+    from sklearn.linear_model import LogisticRegression
+
+    out: list[dict[str, float] | None] = [None] * len(y)
+    for k in np.unique(sets):
+        tr, te = sets != k, sets == k
+        mean, scale = X[tr].mean(0), X[tr].std(0) + 1e-9
+        m = LogisticRegression(C=C, max_iter=2000).fit((X[tr] - mean) / scale, y[tr])
+        for i, p in zip(np.flatnonzero(te), m.predict_proba((X[te] - mean) / scale)):
+            out[i] = dict(zip(m.classes_, p))
+    return out
+
+
 def fit_verdict(args) -> None:
-    X, y = load(args.results)
-    Z = _standardised(X)
-    print(f"{len(y)} half-carried dev units: " + ", ".join(f"{k} {int((y == k).sum())}" for k in ("yes", "no", "partly")))
+    X, y, sets = load(args.results)
+    print(f"{len(y)} half-carried dev units in {len(np.unique(sets))} sets: "
+          + ", ".join(f"{k} {int((y == k).sum())}" for k in ("yes", "no", "partly")))
     choices = []
     for C in args.C:
-        probs = _leave_one_out(Z, y, C)
+        probs = _leave_one_set_out(X, y, sets, C)
         for margin in args.margin:
             preds = np.asarray([decide_partly(p, margin) for p in probs])
             acc = float(np.mean(preds == y))
             wrong = float(np.mean(((preds == "yes") & (y == "no")) | ((preds == "no") & (y == "yes"))))
-            print(f"C={C:<4} margin={margin:<5} leave-one-out accuracy {acc:.3f} yes<->no {wrong:.3f} "
+            print(f"C={C:<4} margin={margin:<5} leave-one-set-out accuracy {acc:.3f} yes<->no {wrong:.3f} "
                   f"(rules alone: accuracy {np.mean(y == 'partly'):.3f})")
             choices.append((acc - 2 * wrong, -margin, C, margin, acc, wrong))
     _, _, C, margin, acc, wrong = max(choices)
-    print(f"chosen: C={C} margin={margin} (leave-one-out accuracy {acc:.3f}, yes<->no {wrong:.3f})")
-    _fit_and_write(X, y, C, margin, FEATURES, {"loo_accuracy": acc, "loo_confidently_wrong": wrong},
+    print(f"chosen: C={C} margin={margin} (leave-one-set-out accuracy {acc:.3f}, yes<->no {wrong:.3f})")
+    _fit_and_write(X, y, C, margin, FEATURES, {"loso_accuracy": acc, "loso_confidently_wrong": wrong},
                    args.out or ROOT / "rag/answer/verdict_model.json")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("results", type=Path)
-    ap.add_argument("--margin", type=float, nargs="*", default=[0.0, 0.1, 0.15, 0.2, 0.3])
-    ap.add_argument("--C", type=float, nargs="*", default=[0.3, 1.0])
+    ap.add_argument("--margin", type=float, nargs="*", default=[0.0, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5])
+    ap.add_argument("--C", type=float, nargs="*", default=[0.1, 0.3, 1.0])
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--model", choices=["verdict", "term", "question"], default="verdict")
     ap.add_argument("--threshold", type=float, nargs="*", default=[0.5, 0.6, 0.7, 0.8],

@@ -189,7 +189,7 @@ _QUANTITY = re.compile(
     r"|\b(?P<age>(?:(?:at|from|until|below|above|under|over) what age|what(?: is the)? (?:minimum |maximum )?age|"
     r"(?:minimum|maximum) age)(?![-\w])|how old\b|age of (?:\w+ )?(?:consent|criminal responsibility|majority)\b)"
     # a length of time or of a sentence: "how long", "the maximum prison term"
-    r"|\b(?P<duration>how long|(?:maximum|minimum) (?:prison |jail )?(?:term|sentence|punishment)|"
+    r"|\b(?P<duration>how long|(?:maximum|minimum) (?:prison |jail )?(?:term|sentence|punishment|time)|"
     r"(?:maximum|minimum) (?:period|duration))\b",
     re.I,
 )
@@ -608,8 +608,15 @@ class ExtractiveAnswerer:
             else dense_named
         article = prefix.split("/")[:2]
         rank = next((i for i, p in enumerate(in_doc) if p.chunk.provision_id.split("/")[:2] == article), None)
+        outside = others + [p for p in in_doc if p.chunk.id not in own
+                            and p.chunk.provision_id.split("/")[:2] != article][:5]
+        elsewhere = [{id(c) for c in carried(concepts, f"{p.chunk.text} {self._title(p)}")} for p in outside]
         return weigh.signals(concepts, per_paragraph, dense_named, dense_else, instead_same, instead_other,
-                             rank_in_document=rank)
+                             rank_in_document=rank, elsewhere=elsewhere)
+
+    def _title(self, p: Passage) -> str:
+        prov = self.index.provision(p.chunk.provision_id)
+        return (prov.article_title if prov else "") or ""
 
     def _addressed_instead(self, concepts: list[Concept], topic: str, passages: list[Passage],
                            inside: list[Passage], in_doc: list[Passage] | None = None,
@@ -631,9 +638,7 @@ class ExtractiveAnswerer:
                     or p.chunk.provision_id == prefix:
                 continue
             seen.add(cid)
-            prov = self.index.provision(p.chunk.provision_id)
-            title = prov.article_title if prov else ""
-            if carries_all(concepts, f"{p.chunk.text} {title or ''}"):
+            if carries_all(concepts, f"{p.chunk.text} {self._title(p)}"):
                 keep.append(p)
 
         def rank(p: Passage) -> int:

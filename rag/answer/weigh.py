@@ -7,10 +7,13 @@ that was half of all coverage verdicts. Not all concepts weigh the same: "groomi
 grooming of children" is the subject, "online" and "children" are context. So the signals here
 weigh each concept by how specific it is in ordinary English (word frequencies of `wordfreq`,
 a source independent of the texts and of the gold questions), and add how well the named
-provision matches the subject compared with the other provisions found (dense similarity ranks
+provision matches the subject compared with the other provisions found, in words (how much more of
+the subject's weighed concepts the named provision carries than the best provision found outside
+it) and densely (dense similarity ranks
 evidence here; it never decides alone: it is one input of a small model whose other inputs are
 the lexical coverage figures). The model (`verdict_model.json`) is a multinomial logistic
-regression fitted on the dev questions only (`scripts/fit_verdict_model.py`); its coefficients
+regression fitted on the dev questions only (`scripts/fit_verdict_model.py`, C and margin chosen
+leaving each set of questions out in turn); its coefficients
 are data, not rules, and the sealed set judges it.
 """
 from __future__ import annotations
@@ -56,12 +59,14 @@ class CoverageSignals:
     instead_same: bool  # another article of the same treaty carries every concept
     instead_other: bool  # another treaty's article carries every concept
     rank_in_document: int | None = None  # where a search of its own treaty for the subject ranks the article (0 = first)
+    wcov_elsewhere: float = 0.0  # the weighed share the best provision found outside the named one carries
 
     def vector(self) -> list[float]:
         return [math.log(self.concepts), self.frac_best, self.wcov_best, self.wcov_all,
                 self.missing_spec / 5.0, self.dense_named, self.dense_margin,
                 float(self.instead_same), float(self.instead_other),
-                1.0 / (1 + self.rank_in_document) if self.rank_in_document is not None else 0.0]
+                1.0 / (1 + self.rank_in_document) if self.rank_in_document is not None else 0.0,
+                self.wcov_best - self.wcov_elsewhere]
 
     def as_dict(self) -> dict[str, float]:
         return _rounded(self)
@@ -73,13 +78,16 @@ def _rounded(signals) -> dict[str, float]:
 
 
 FEATURES = ["log_concepts", "frac_best", "wcov_best", "wcov_all", "missing_spec", "dense_named",
-            "dense_margin", "instead_same", "instead_other", "rank_in_document"]
+            "dense_margin", "instead_same", "instead_other", "rank_in_document", "wcov_margin"]
 
 
 def signals(concepts: list[Concept], per_paragraph: list[set[int]], dense_named: float, dense_elsewhere: float,
-            instead_same: bool, instead_other: bool, rank_in_document: int | None = None) -> CoverageSignals:
+            instead_same: bool, instead_other: bool, rank_in_document: int | None = None,
+            elsewhere: list[set[int]] = ()) -> CoverageSignals:
     """`per_paragraph`: for each paragraph of the named provision, the ids of the concepts it
-    carries (the title included)."""
+    carries (the title included); `elsewhere`: the same for each provision found outside it. A
+    provision elsewhere that carries more of the subject than the named one (the subject's
+    specific word, not only its context) points to "no, addressed instead there"."""
     weights = {id(c): specificity(c) for c in concepts}
     total = sum(weights.values()) or 1.0
     union: set[int] = set().union(*per_paragraph) if per_paragraph else set()
@@ -90,7 +98,8 @@ def signals(concepts: list[Concept], per_paragraph: list[set[int]], dense_named:
         wcov_best=sum(weights[i] for i in best) / total, wcov_all=sum(weights[i] for i in union) / total,
         missing_spec=max(missing, default=0.0), dense_named=dense_named,
         dense_margin=dense_named - dense_elsewhere, instead_same=instead_same, instead_other=instead_other,
-        rank_in_document=rank_in_document)
+        rank_in_document=rank_in_document,
+        wcov_elsewhere=max((sum(weights[i] for i in got) / total for got in elsewhere), default=0.0))
 
 
 def _load(path: Path, features: list[str]) -> dict | None:
