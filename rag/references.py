@@ -30,8 +30,7 @@ ALIASES: dict[str, list[str]] = {
     "uncac": ["uncac", "convention against corruption", "corruption convention", "merida convention"],
     "iccpr": ["iccpr", "covenant on civil and political rights", "the covenant", "civil and political rights"],
     "iccpr-op1": ["first optional protocol to the iccpr", "optional protocol to the iccpr", "iccpr-op1",
-                  "iccpr optional protocol", "optional protocol to the international covenant",
-                  "optional protocol to the covenant"],
+                  "iccpr optional protocol", "optional protocol to the international covenant"],
     "crc": ["crc", "convention on the rights of the child", "rights of the child", "uncrc"],
     "crc-opsc": ["opsc", "crc-opsc", "optional protocol on the sale of children",
                  "optional protocol to the convention on the rights of the child", "crc optional protocol",
@@ -118,7 +117,7 @@ class _AliasTable:
         for n, doc_id in list(pairs):
             for m in _WORD_START.finditer(n):  # every word start of n: a title may follow "(" or ","
                 for title, other in long.get(m.group(0), ()):
-                    if other != doc_id and title != n and n.startswith(title, m.start()):
+                    if other != doc_id and title != n and n.startswith(title, m.start()) and "protocol" in n:
                         pairs += [(n.replace(title, abbr), doc_id) for abbr in short.get(other, [])]
         pairs = list(dict.fromkeys(pairs))
         # Longest first, so "first optional protocol to the iccpr" wins over "iccpr".
@@ -178,13 +177,17 @@ SUBJECT_LIKE = frozenset({
 })
 
 
+_OTHER_ORDINAL = re.compile(r"\b(?:second|third|fourth|2nd|3rd|4th)\s+$")
+
+
 def find_documents(question: str, metas: dict[str, DocumentMeta]) -> list[DocumentMention]:
     q = question.lower()
     taken = [False] * len(q)
     found: list[tuple[DocumentMention, bool]] = []  # (mention, read as a title for sure)
     for rank, start, end, doc_id in sorted(_alias_table(metas).matches(q)):  # longest name first
-        if any(taken[start:end]):
-            continue
+        if any(taken[start:end]) or _OTHER_ORDINAL.search(q, 0, start) and "protocol" in q[start:end] \
+                and not q[start:end].startswith(("first", "second", "third")):
+            continue  # "the second additional protocol to ..." is not the (first) additional protocol
         for i in range(start, end):
             taken[i] = True
         name = q[start:end]

@@ -123,3 +123,21 @@ def test_the_fitting_script_chooses_on_sets_left_out(tmp_path):
     assert "leave-one-set-out" in done.stdout
     model = json.loads(out.read_text())
     assert len(model["coef"]) == 384 and model["threshold"] == 0.5 and model["units"] == 8
+
+
+@pytest.mark.parametrize("question", [
+    "Is Kenya's Ethics and Anti-Corruption Commission the body Article 6 of UNCAC requires?",
+    "Does Article 6 of UNCAC cover the Brazilian Federal Police?",
+])
+def test_a_named_provision_asked_about_a_state_no_text_names_is_not_a_verdict(qa, question):
+    """No provision can say yes or no about a state, body or person no text names: the answer says
+    so and quotes what the named provision does say."""
+    a = qa.ask(question)
+    assert a.refused and a.verdict is not None and a.verdict.kind == "not_addressed"
+    assert "none of the texts names" in a.verdict.reason
+    assert any(c.label.startswith("UNCAC, Art. 6") for c in a.citations)
+
+
+def test_a_named_provision_asked_about_in_the_texts_own_names_is_still_answered(qa):
+    a = qa.ask("Does Article 6 of UNCAC require the Secretary-General of the United Nations to be informed?")
+    assert not a.refused and a.verdict is not None and a.verdict.kind in ("yes", "partly")

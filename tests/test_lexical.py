@@ -89,3 +89,13 @@ def test_word_and_stem_frequencies_count_chunks(parts):
     assert ix.stem_frequency(tokenize("victims")[0]) == 3  # stems: all three
     assert tokenize("shall") == [] and ix.stem_frequency("shall") == 0  # a stop word is never a stem
     assert ix.word_frequency("shall") == 7
+
+
+def test_words_glued_at_a_line_break_are_two_words():
+    """UNCAC's extracted text says "thisConvention" and "UnitedNations": a question saying "this
+    Convention" or "United Nations" must find them."""
+    from rag.index.lexical import tokenize
+
+    assert tokenize("inform the UnitedNations under thisConvention") == tokenize(
+        "inform the United Nations under this Convention")
+    assert tokenize("bribery") == tokenize("Bribery")  # a capitalised word alone is not split

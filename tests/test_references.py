@@ -66,7 +66,8 @@ def test_no_reference_in_a_plain_question(metas):
     # A protocol named through any short name of its parent, not only its parent's full title.
     ("does art 6 of the additional protocol to the budapest convention cover genocide denial?",
      ["budapest-protocol-1"]),
-    ("Article 3 of the Optional Protocol to the Covenant", ["iccpr-op1"]),
+    ("does the second additional protocol to the budapest convention cover subscriber information?",
+     ["budapest-convention"]),
     ("the optional protocol to the crc on the sale of children", ["crc-opsc"]),
     # ...while the parent named alone is still the parent.
     ("Does the Budapest Convention cover illegal access?", ["budapest-convention"]),

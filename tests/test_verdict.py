@@ -199,3 +199,23 @@ def test_a_requirement_named_as_the_subject_is_not_a_question_about_an_obligatio
     from rag.answer.verdict import asks_obligation
 
     assert not asks_obligation(question)
+
+
+def test_an_obligation_whose_specific_subject_comes_after_the_qualification_is_a_permission():
+    from rag.answer.verdict import permissive_only
+
+    sentence = ("Each State Party shall take appropriate measures to ensure that the relevant anti-corruption bodies "
+                "referred to in this Convention are known to the public and shall provide access to such bodies, "
+                "where appropriate, for the reporting, including anonymously, of any incidents that may be "
+                "considered to constitute an offence established in accordance with this Convention.")
+    assert permissive_only(sentence, key_concepts("anonymous reporting to anti-corruption bodies"))
+
+
+@pytest.mark.parametrize("question", [
+    "Is there a requirement to criminalise attempt under the Budapest Convention?",
+    "Does UNCAC contain a requirement that states protect whistleblowers?",
+])
+def test_a_requirement_asked_for_is_a_question_about_an_obligation(question):
+    from rag.answer.verdict import asks_obligation
+
+    assert asks_obligation(question)

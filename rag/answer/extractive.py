@@ -327,14 +327,17 @@ class ExtractiveAnswerer:
         if cov is None and any(p.reason == "reference" for p in passages) and not _OUTSIDE_FACTS.search(question):
             cov = loose_coverage_question(question, self.index.documents) \
                 or yes_no_about_article(question, self.index.documents)
-        if cov and any(p.reason == "reference" for p in passages):
+        references = [p for p in support if p.reason == "reference"]
+        # A state, body or person no text names ("Is Kenya's commission the body Article 6
+        # requires?"): no provision can say yes or no about it, however well it matches the rest.
+        names = self._absent_names(question) if references else []
+        if cov and references and not names:
             judged = self._coverage(question, cov, passages, assumed_document)
             if judged is not None:
                 return judged
-        references = [p for p in support if p.reason == "reference"]
-        if references and (_OUTSIDE_FACTS.search(question) or _QUANTITY.search(question)
+        if references and (names or _OUTSIDE_FACTS.search(question) or _QUANTITY.search(question)
                            or _BODY_READING.search(question)):
-            gap = self._named_gap(question, resolved, references, passages, assumed_document)
+            gap = self._named_gap(question, resolved, references, passages, assumed_document, names)
             if gap is not None:
                 return gap
         sentences = self.sentences(support)
@@ -396,6 +399,19 @@ class ExtractiveAnswerer:
         topic = _TIME_WORDS.sub(" ", strip_documents(resolved, [], self.index.documents))
         concepts = key_concepts(topic, self._is_common)
         carried_sets = [{id(c) for c in carried(concepts, p.chunk.embed_text)} for p in support[:6]]
+        names = self._absent_names(question)
+        in_texts = [self._in_texts(c) for c in concepts]
+        absent = [c.label for c in weigh.rare_absent(concepts, in_texts)]
+        prior = (weigh.question_prior(self.index.embedder.embed_query(question), self.settings.embedding.model)
+                 if weigh.has_question_model() else None)
+        sig = weigh.answerability_signals(concepts, in_texts, carried_sets, prior, bool(_EVENTS.search(question)),
+                                          len(names))
+        return sig, names, absent
+
+    def _absent_names(self, question: str) -> list[str]:
+        """Capitalised words of the question that no text uses ("Kenya", "Brazil"): a state, body or
+        person the treaty texts cannot say anything about. Not a word opening a sentence, a frame
+        word ("Which"), or part of a document's name."""
         spans = [m.span for m in find_documents(question, self.index.documents)]
         frame = frame_stems()
 
@@ -406,14 +422,7 @@ class ExtractiveAnswerer:
                 and not any(a <= m.start() < b for a, b in spans) \
                 and not any(self._df(v) for s in stems for v in _spellings(s))
 
-        names = list(dict.fromkeys(m.group(0) for m in _NAME.finditer(question) if a_name(m)))
-        in_texts = [self._in_texts(c) for c in concepts]
-        absent = [c.label for c in weigh.rare_absent(concepts, in_texts)]
-        prior = (weigh.question_prior(self.index.embedder.embed_query(question), self.settings.embedding.model)
-                 if weigh.has_question_model() else None)
-        sig = weigh.answerability_signals(concepts, in_texts, carried_sets, prior, bool(_EVENTS.search(question)),
-                                          len(names))
-        return sig, names, absent
+        return list(dict.fromkeys(m.group(0) for m in _NAME.finditer(question) if a_name(m)))
 
     @staticmethod
     def _unanswered_reason(sig: weigh.AnswerabilitySignals, names: list[str], absent: list[str]) -> str:
@@ -680,12 +689,15 @@ class ExtractiveAnswerer:
                       passages=passages)  # includes any passage found by a topic search
 
     def _named_gap(self, question: str, resolved: str | None, references: list[Passage],
-                   passages: list[Passage], assumed_document: str | None) -> Answer | None:
+                   passages: list[Passage], assumed_document: str | None, names: list[str] = ()) -> Answer | None:
         """A question about a named provision that asks for what no treaty text records (who
-        ratified it, when) or for a number the provision does not state ("within how many days
-        under Art. 18?"): say so, and quote what the provision does say."""
+        ratified it, when; whether a state's agency is the body it requires: `names` no text
+        uses) or for a number the provision does not state ("within how many days under Art.
+        18?"): say so, and quote what the provision does say."""
         topic = strip_documents(resolved or question, [], self.index.documents)
-        reason = self.not_addressed_reason(question, topic, references, named=True)
+        quoted = ", ".join(f"\u201c{n}\u201d" for n in names[:3])
+        reason = f"none of the texts names {quoted}" if names else \
+            self.not_addressed_reason(question, topic, references, named=True)
         if not reason:
             return None
         label = _join_labels(list(dict.fromkeys(self._label(p) for p in references)))

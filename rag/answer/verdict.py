@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from ..model import VerdictKind
 from .concepts import Concept, carried
+from .weigh import specificity
 
 
 # Explicit exclusion, not any negation: "shall not decline ... on the ground of bank secrecy" covers
@@ -39,7 +40,7 @@ _WEAK = re.compile(r"\b(?:may(?!\s+be\s+necessary)|might|shall\s+consider|consid
                    r"appropriate)|(?:if|where)\s+permitted\s+by|within\s+(?:its|their)\s+(?:means|possibilities)|"
                    r"subject\s+to\s+(?:its|their)\s+(?:domestic\s+law|basic\s+principles|legal\s+system))\b", re.I)
 # "the dual criminality requirement" names a subject; "does it require" asks for an obligation.
-_ASKS_OBLIGATION = re.compile(r"\b(?:requir(?!ements?\b)\w*|oblig\w*|must|mandat\w*|compel\w*|ha(?:ve|s)\s+to|need\s+to|"
+_ASKS_OBLIGATION = re.compile(r"\b(?:requir(?!ements?\b)\w*|(?:a|any|no)\s+requirements?\b|requirements?\s+(?:to|that)\b|oblig\w*|must|mandat\w*|compel\w*|ha(?:ve|s)\s+to|need\s+to|"
                               r"bound\s+to)\b", re.I)
 
 
@@ -53,7 +54,8 @@ def permissive_only(sentence: str, concepts: list[Concept] | None = None) -> boo
     A sentence whose first word of obligation is a permission or condition ("Where appropriate, each
     State Party shall ...", "may") is permissive. One that obliges first and qualifies a later part
     ("shall disallow the tax deductibility of bribes and, where appropriate, other expenses") is
-    permissive only for the `concepts` it carries after the qualification, none before it."""
+    permissive for the `concepts` when the most specific of those it carries comes only after the
+    qualification."""
     weak = _WEAK.search(sentence)
     if weak is None:
         return False
@@ -63,7 +65,13 @@ def permissive_only(sentence: str, concepts: list[Concept] | None = None) -> boo
     if not concepts:
         return False
     said = carried(concepts, sentence)
-    return bool(said) and not carried(said, sentence[:weak.start()])
+    if not said:
+        return False
+    before = carried(said, sentence[:weak.start()])
+    # The subject's most specific concept decides: "shall provide access to such bodies, where
+    # appropriate, for the reporting, including anonymously" obliges access to the bodies, not
+    # anonymous reporting.
+    return not before or max(said, key=specificity) not in before
 
 
 def asks_obligation(question: str) -> bool:

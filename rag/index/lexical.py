@@ -28,8 +28,12 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+# Words glued at a line break in an extracted PDF ("thisConvention", "UnitedNations"): two words.
+_GLUED = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
+
+
 def tokenize(text: str) -> list[str]:
-    words = _TOKEN.findall(text.lower().replace("’", "'"))
+    words = _TOKEN.findall(_GLUED.sub(" ", text).lower().replace("’", "'"))
     words = [w for w in words if w not in _STOP]
     return _stemmer().stemWords(words)
 
