@@ -137,6 +137,14 @@ def test_any_verb_reads_as_a_coverage_question_once_the_document_is_named(qa):
     assert "crc/art_37" in cited_articles(answer)
 
 
+def test_the_article_named_first_and_asked_about_as_it_is_a_coverage_question(qa):
+    # "<article> - does it <verb> <subject>?" gets a verdict like "Does <article> <verb> <subject>?"
+    first = qa.ask("crc article 37 - does it rule out capital punishment for offences committed by children?")
+    usual = qa.ask("Does Article 37 of the CRC rule out capital punishment for offences committed by children?")
+    assert first.verdict is not None and first.verdict.kind == usual.verdict.kind == "yes", first.answer
+    assert "crc/art_37" in cited_articles(first)
+
+
 @pytest.mark.parametrize("question, reason", [
     ("What does the EU Digital Services Act require of online platforms?", "Digital Services Act"),
     ("What fines does the GDPR impose on data controllers?", "GDPR"),

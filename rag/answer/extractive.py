@@ -75,8 +75,13 @@ class LooseCoverage:
         return {"art": self.art, "topic": self.topic}[name]
 
 
+# "untoc art 25 - does it cover compensation?": the article first, then the question about "it".
+_ARTICLE_FIRST = re.compile(r"^[^?]*?" + _ARTICLE + r"[^?]*?\s*[-–—:,]\s*(?:does|do|can|could|will|would|must|shall|"
+                            r"may)\s+(?:it|this|that)(?:\s+(?:article|provision))?\s+(?P<rest>[^?]+?)\??\s*$", re.I)
+
+
 def loose_coverage_question(question: str, metas) -> LooseCoverage | None:
-    m = _LOOSE.match(question)
+    m = _LOOSE.match(question) or _ARTICLE_FIRST.match(question)
     if not m:
         return None
     rest = strip_documents(m.group("rest"), [], metas)
