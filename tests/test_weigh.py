@@ -135,3 +135,16 @@ def test_an_unused_term_weighs_against_how_much_of_the_question_it_is():
     assert gap.absent_share == 1.0 and asker.absent_share < 0.25 and asker.known_carried == pytest.approx(1.0)
     assert weigh.term_gap_stands(gap)
     assert not weigh.term_gap_stands(asker)
+
+
+def test_a_missing_word_the_texts_use_elsewhere_is_recorded_apart_from_the_askers_own():
+    """"free legal aid": a missing "legal aid", which the treaties use elsewhere, is not the asker's
+    paraphrase the way a word no text uses is."""
+    concepts = key_concepts("compensation and free legal aid")
+    ids = [id(c) for c in concepts]
+    carried_first = [{ids[0]}]
+    used = weigh.signals(concepts, carried_first, 0.5, 0.4, False, False, used=set(ids))
+    unused = weigh.signals(concepts, carried_first, 0.5, 0.4, False, False, used={ids[0]})
+    assert used.missing_used == pytest.approx(1.0) and unused.missing_used == 0.0
+    complete = weigh.signals(concepts, [set(ids)], 0.5, 0.4, False, False, used=set(ids))
+    assert complete.missing_used == 0.0  # nothing missing

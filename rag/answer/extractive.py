@@ -626,7 +626,8 @@ class ExtractiveAnswerer:
                             and p.chunk.provision_id.split("/")[:2] != article][:5]
         elsewhere = [{id(c) for c in carried(concepts, f"{p.chunk.text} {self._title(p)}")} for p in outside]
         return weigh.signals(concepts, per_paragraph, dense_named, dense_else, instead_same, instead_other,
-                             rank_in_document=rank, elsewhere=elsewhere)
+                             rank_in_document=rank, elsewhere=elsewhere,
+                             used={id(c) for c in concepts if self._in_texts(c)})
 
     def _title(self, p: Passage) -> str:
         prov = self.index.provision(p.chunk.provision_id)

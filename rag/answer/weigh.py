@@ -9,7 +9,7 @@ weigh each concept by how specific it is in ordinary English (word frequencies o
 a source independent of the texts and of the gold questions), and add how well the named
 provision matches the subject compared with the other provisions found, in words (how much more of
 the subject's weighed concepts the named provision carries than the best provision found outside
-it) and densely (dense similarity ranks
+it) and densely, and whether what it lacks is a word the texts use elsewhere (dense similarity ranks
 evidence here; it never decides alone: it is one input of a small model whose other inputs are
 the lexical coverage figures). The model (`verdict_model.json`) is a multinomial logistic
 regression fitted on the dev questions only (`scripts/fit_verdict_model.py`, C and margin chosen
@@ -60,13 +60,14 @@ class CoverageSignals:
     instead_other: bool  # another treaty's article carries every concept
     rank_in_document: int | None = None  # where a search of its own treaty for the subject ranks the article (0 = first)
     wcov_elsewhere: float = 0.0  # the weighed share the best provision found outside the named one carries
+    missing_used: float = 0.0  # of what the best paragraph lacks (weighed), the share some text of the corpus uses
 
     def vector(self) -> list[float]:
         return [math.log(self.concepts), self.frac_best, self.wcov_best, self.wcov_all,
                 self.missing_spec / 5.0, self.dense_named, self.dense_margin,
                 float(self.instead_same), float(self.instead_other),
                 1.0 / (1 + self.rank_in_document) if self.rank_in_document is not None else 0.0,
-                self.wcov_best - self.wcov_elsewhere]
+                self.wcov_best - self.wcov_elsewhere, self.missing_used]
 
     def as_dict(self) -> dict[str, float]:
         return _rounded(self)
@@ -78,28 +79,32 @@ def _rounded(signals) -> dict[str, float]:
 
 
 FEATURES = ["log_concepts", "frac_best", "wcov_best", "wcov_all", "missing_spec", "dense_named",
-            "dense_margin", "instead_same", "instead_other", "rank_in_document", "wcov_margin"]
+            "dense_margin", "instead_same", "instead_other", "rank_in_document", "wcov_margin", "missing_used"]
 
 
 def signals(concepts: list[Concept], per_paragraph: list[set[int]], dense_named: float, dense_elsewhere: float,
             instead_same: bool, instead_other: bool, rank_in_document: int | None = None,
-            elsewhere: list[set[int]] = ()) -> CoverageSignals:
+            elsewhere: list[set[int]] = (), used: set[int] | None = None) -> CoverageSignals:
     """`per_paragraph`: for each paragraph of the named provision, the ids of the concepts it
     carries (the title included); `elsewhere`: the same for each provision found outside it. A
     provision elsewhere that carries more of the subject than the named one (the subject's
-    specific word, not only its context) points to "no, addressed instead there"."""
+    specific word, not only its context) points to "no, addressed instead there". `used`: the ids
+    of the concepts some text of the corpus uses: a missing word no text uses is more likely the
+    asker's wording than a missing word the treaties use elsewhere ("legal aid")."""
     weights = {id(c): specificity(c) for c in concepts}
     total = sum(weights.values()) or 1.0
     union: set[int] = set().union(*per_paragraph) if per_paragraph else set()
     best = max(per_paragraph, key=lambda got: (sum(weights[i] for i in got), len(got)), default=set())
     missing = [weights[id(c)] for c in concepts if id(c) not in best]
+    missing_used = [weights[id(c)] for c in concepts if id(c) not in best and used is not None and id(c) in used]
     return CoverageSignals(
         concepts=len(concepts), frac_best=len(best) / len(concepts),
         wcov_best=sum(weights[i] for i in best) / total, wcov_all=sum(weights[i] for i in union) / total,
         missing_spec=max(missing, default=0.0), dense_named=dense_named,
         dense_margin=dense_named - dense_elsewhere, instead_same=instead_same, instead_other=instead_other,
         rank_in_document=rank_in_document,
-        wcov_elsewhere=max((sum(weights[i] for i in got) / total for got in elsewhere), default=0.0))
+        wcov_elsewhere=max((sum(weights[i] for i in got) / total for got in elsewhere), default=0.0),
+        missing_used=sum(missing_used) / sum(missing) if missing else 0.0)
 
 
 def _load(path: Path, features: list[str]) -> dict | None:
