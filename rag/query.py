@@ -19,8 +19,8 @@ from .settings import Settings
 # A follow-up opens with a connector ("and what about witnesses?") or leans on the conversation
 # through anaphora ("which articles apply to it?") without a subject of its own.
 _CONNECTOR = re.compile(r"^\s*(?:and|but|also|what about|how about|same|then|so|or)\b", re.I)
-_ANAPHORA = re.compile(r"\b(?:the same|it|its|this|that|these|those|they|there|them|which one|the former|the latter)\b",
-                       re.I)
+_ANAPHORA = re.compile(r"\b(?:the same|it|its|this|that|these|those|they|there|them|which one|the former|the latter|"
+                       r"(?:a |an )?(?:similar|equivalent|comparable|corresponding)|such an?|likewise)\b", re.I)
 
 
 @dataclass(frozen=True)

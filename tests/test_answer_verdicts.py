@@ -102,6 +102,15 @@ def test_a_standalone_question_after_another_treaty_is_not_a_follow_up(qa):
     assert follow.follow_up and follow.doc_scope == ["crc"]
 
 
+def test_a_similar_rule_in_another_treaty_is_a_follow_up(qa):
+    first = qa.ask("What does the Lanzarote Convention require for the statute of limitation on child sexual "
+                   "abuse offences?")
+    query, passages = qa.retrieve("does UNCAC have a similar rule?", [Turn.from_answer(first)])
+    assert query.follow_up and query.doc_scope == ["uncac"]
+    assert any(p.chunk.provision_id.startswith("uncac/art_29") for p in passages[:3]), \
+        [p.chunk.provision_id for p in passages[:3]]
+
+
 def test_a_concept_in_most_of_a_treaty_does_not_decide_its_articles(qa):
     """'children' is in most CRC provisions: Article 34 (sexual exploitation) does not cover the
     sale of children, which Article 35 does."""
@@ -149,9 +158,19 @@ def test_the_article_named_first_and_asked_about_as_it_is_a_coverage_question(qa
     ("What does the EU Digital Services Act require of online platforms?", "Digital Services Act"),
     ("What fines does the GDPR impose on data controllers?", "GDPR"),
     ("In what year did France ratify the Lanzarote Convention?", "ratified"),
+    # named by a commentary is not contained: the Act's own rules are not in the texts
+    ("What penalties does the EU Cybersecurity Act impose on companies that suffer a data breach?",
+     "they only mention it"),
+    ("Which states have made the Article 41 declaration under the ICCPR?", "which states signed"),
+    ("How many individual complaints has the Human Rights Committee received up to now?", "which states signed"),
 ])
 def test_another_instrument_or_a_fact_no_treaty_records_is_not_addressed(qa, question, reason):
     assert_not_addressed(qa.ask(question), reason)
+
+
+def test_what_a_text_says_about_an_instrument_it_mentions_is_answered(qa):
+    answer = qa.ask("What does the Knowmad commentary say about the EU Cybersecurity Act?")
+    assert not answer.refused and any("knowmad" in c.provision_id for c in answer.citations), answer.answer
 
 
 def test_a_number_the_named_provision_does_not_state_is_not_invented(qa):
