@@ -19,8 +19,16 @@ from .settings import Settings
 # A follow-up opens with a connector ("and what about witnesses?") or leans on the conversation
 # through anaphora ("which articles apply to it?") without a subject of its own.
 _CONNECTOR = re.compile(r"^\s*(?:and|but|also|what about|how about|same|then|so|or)\b", re.I)
-_ANAPHORA = re.compile(r"\b(?:the same|it|its|this|that|these|those|they|there|them|which one|the former|the latter|"
-                       r"(?:a |an )?(?:similar|equivalent|comparable|corresponding)|such an?|likewise)\b", re.I)
+# "there" refers back ("what does it say there?"), "is there" does not ("is there a right to ...?").
+_ANAPHORA = re.compile(r"\b(?:the same|it|its|this|that|these|those|they|(?<!is )(?<!are )(?<!was )(?<!were )there|them|"
+                       r"which one|the former|the latter)\b", re.I)
+# "does UNCAC have a similar rule?": a comparison with the earlier turn, when the question's only
+# subject is a word of drafting ("rule", "provision"), not a subject of its own ("a similar
+# offence of grooming" has one).
+_COMPARISON = re.compile(r"\b(?:similar|equivalent|comparable|corresponding|such an?|likewise)\b", re.I)
+_DRAFTING = frozenset("""rule rules provision provisions clause clauses article articles obligation obligations
+requirement requirements measure measures approach regime mechanism mechanisms procedure procedures safeguard
+safeguards standard standards guarantee guarantees protection protections thing things one""".split())
 
 
 @dataclass(frozen=True)
@@ -95,7 +103,8 @@ class QuestionReader:
         if refs.paragraph_only is not None or _CONNECTOR.match(question):
             return True
         own = self.own_concepts(question)
-        return not own or (bool(_ANAPHORA.search(question)) and len(own) < 2)
+        return not own or (bool(_ANAPHORA.search(question)) and len(own) < 2) \
+            or (bool(_COMPARISON.search(question)) and all(c.label.lower() in _DRAFTING for c in own))
 
     def own_concepts(self, question: str):
         return key_concepts(strip_documents(question, [], self.index.documents))

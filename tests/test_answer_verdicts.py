@@ -109,6 +109,11 @@ def test_a_similar_rule_in_another_treaty_is_a_follow_up(qa):
     assert query.follow_up and query.doc_scope == ["uncac"]
     assert any(p.chunk.provision_id.startswith("uncac/art_29") for p in passages[:3]), \
         [p.chunk.provision_id for p in passages[:3]]
+    # A comparison word with a subject of its own does not by itself refer back to the earlier turn
+    # (the retriever may still find, from evidence, that the earlier turn's documents carry it).
+    other = qa.ask("What does Article 16 of UNTOC say about extradition?")
+    read = qa.retriever.reader.read("Is interception likewise criminalised?", [Turn.from_answer(other)])
+    assert not read.follow_up
 
 
 def test_a_concept_in_most_of_a_treaty_does_not_decide_its_articles(qa):

@@ -127,7 +127,8 @@ def test_the_fitting_script_chooses_on_sets_left_out(tmp_path):
 
 @pytest.mark.parametrize("question", [
     "Is Kenya's Ethics and Anti-Corruption Commission the body Article 6 of UNCAC requires?",
-    "Does Article 6 of UNCAC cover the Brazilian Federal Police?",
+    "Does Article 6 of UNCAC cover Brazil's Federal Police?",
+    "Does Article 6 of UNCAC apply in Brazil?",
 ])
 def test_a_named_provision_asked_about_a_state_no_text_names_is_not_a_verdict(qa, question):
     """No provision can say yes or no about a state, body or person no text names: the answer says
@@ -138,6 +139,22 @@ def test_a_named_provision_asked_about_a_state_no_text_names_is_not_a_verdict(qa
     assert any(c.label.startswith("UNCAC, Art. 6") for c in a.citations)
 
 
+def test_a_capitalised_subject_is_not_a_name(qa):
+    """"cover Grooming?" is a subject written with a capital, not a state or body: it gets a verdict."""
+    a = qa.ask("Does Article 9 of the Budapest Convention cover Grooming?")
+    assert a.verdict is not None and a.verdict.kind in ("no", "partly"), a.answer
+    assert "none of the texts names" not in a.answer
+
+
 def test_a_named_provision_asked_about_in_the_texts_own_names_is_still_answered(qa):
     a = qa.ask("Does Article 6 of UNCAC require the Secretary-General of the United Nations to be informed?")
     assert not a.refused and a.verdict is not None and a.verdict.kind in ("yes", "partly")
+
+
+@pytest.mark.parametrize("question", [
+    "Does Article 19 of the Budapest Convention cover data stored by Google?",  # a company as a modifier
+    "Does Article 2 Of The Budapest Convention Cover Hacking Into Computers?",  # Title Case
+])
+def test_a_name_that_only_qualifies_the_subject_or_title_case_still_gets_a_verdict(qa, question):
+    a = qa.ask(question)
+    assert a.verdict is not None and a.verdict.kind in ("yes", "partly", "no"), a.answer

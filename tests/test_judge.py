@@ -168,3 +168,11 @@ def test_ragas_judge_says_why_it_is_unavailable():
         assert not ok and "not installed" in why and "eval-llm" in why
     else:
         assert ok
+
+
+def test_a_subjects_function_words_are_not_what_a_verdict_must_carry():
+    from rag.evaluation.judge import key_words
+
+    words = key_words("someone who streams child abuse images online without downloading anything")
+    assert "someone" not in words and "without" not in words and "anything" not in words
+    assert {"streams", "child", "abuse", "images", "online", "downloading"} <= set(words)

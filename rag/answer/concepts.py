@@ -25,6 +25,7 @@ does do did doing done is are was were be been being can could may might will wo
 what which who whom whose when where why how whether if than then so not no nor yes also too very much many more most
 article articles art arts paragraph paragraphs para subparagraph point provision provisions convention conventions
 protocol protocols treaty treaties covenant instrument text texts clause chapter section optional additional first
+commentary commentaries
 cover covers covered covering address addresses addressed addressing include includes included including deal deals
 dealt mention mentions mentioned protect protects protected require requires required allow allows allowed permit
 permits permitted oblige obliges obliged oblig say says said tell provide provides provided regulate regulates concern

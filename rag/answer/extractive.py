@@ -179,7 +179,11 @@ _INSTRUMENT = re.compile(
     r"|\b[Gg]eneral [Cc]omment(?: [Nn]o\.? ?\d+)?|\b[Gg]eneral [Rr]ecommendation(?: [Nn]o\.? ?\d+)?")
 # What comes right before an instrument's name when the question asks for its own rules ("does the
 # X Act impose", "under the X Regulation").
-_ITS_OWN_RULES = re.compile(r"\b(?:does|do|did|would|will|can|could|under|according\s+to)\s+(?:the\s+)?$", re.I)
+_ITS_OWN_RULES = re.compile(r"\b(?:does|do|did|would|will|can|could)\s+(?:the\s+)?$", re.I)
+_RULE_VERB = re.compile(r"\s+(?:impose|require|prohibit|ban|penali[sz]e|punish|regulate|oblige|define|provide|set|"
+                        r"allow|permit|mandate|fine)s?\b", re.I)
+_PER_TEXTS = re.compile(r"\baccording to (?:the )?(?:commentary|commentaries|texts?|treaty|treaties|convention|knowmad|eff)\b",
+                        re.I)
 # A numbered General Comment asked about beside a named article: the article is not the body's reading.
 _BODY_READING = re.compile(r"\bgeneral (?:comment|recommendation) (?:no\.? ?)?\d+", re.I)
 # A question asking for a number the texts would have to state.
@@ -208,6 +212,9 @@ _NOW = (r"currently|still|today|nowadays|so far|to date|up to now|until now|in p
 _EVENTS = re.compile(r"\b(?:has\b[^?]{0,60}\bever|have\b[^?]{0,60}\bever|ever been|" + _NOW + r")\b", re.I)
 _TIME_WORDS = re.compile(r"\b(?:ever|" + _NOW + r")\b", re.I)  # _EVENTS' own words: they frame the question, not its subject
 _NAME = re.compile(r"\b[A-Z][a-z]{2,}\b")  # a capitalised word: a name, unless it opens a sentence or frames one
+_TITLE_CASE = re.compile(r"(?<=\S)\s+(?:Of|The|Into|For|And|To|In|On|By|With|A|An|From|Under)\s")
+_POSSESSIVE = re.compile(r"['\u2019]s\b")  # "Kenya's"
+_PLACE_BEFORE = re.compile(r"\b(?:in|from)\s+(?:the\s+)?$")  # "apply in Brazil", "a request from Peru"
 
 _SUBJECT = re.compile(
     r"\b(?:regulat(?:e|es|ed|ing)|cover(?:s|ed|ing)?|address(?:es|ed|ing)?|mention(?:s|ed|ing)?|"
@@ -339,7 +346,7 @@ class ExtractiveAnswerer:
         references = [p for p in support if p.reason == "reference"]
         # A state, body or person no text names ("Is Kenya's commission the body Article 6
         # requires?"): no provision can say yes or no about it, however well it matches the rest.
-        names = self._absent_names(question) if references else []
+        names = self._absent_names(question, plainly=True, possessive_only=cov is not None) if references else []
         if cov and references and not names:
             judged = self._coverage(question, cov, passages, assumed_document)
             if judged is not None:
@@ -417,19 +424,41 @@ class ExtractiveAnswerer:
                                           len(names))
         return sig, names, absent
 
-    def _absent_names(self, question: str) -> list[str]:
+    def _absent_names(self, question: str, plainly: bool = False, possessive_only: bool = False) -> list[str]:
         """Capitalised words of the question that no text uses ("Kenya", "Brazil"): a state, body or
         person the treaty texts cannot say anything about. Not a word opening a sentence, a frame
-        word ("Which"), or part of a document's name."""
+        word ("Which"), or part of a document's name.
+
+        With `plainly` (alone, a name then decides, so it must be one): only words written the way
+        names are, a possessive ("Kenya's"), after "in" or "from" ("apply in Brazil"), or a run
+        of capitalised words none of which the texts use ("Brazilian Federal Police"); not a
+        capitalised subject ("does it cover Grooming?", "Child Grooming"), and nothing in a question
+        written in Title Case. With `possessive_only`, only the possessive and the place: in a
+        coverage question "data stored by Google" is still data, "Kenya's commission" is Kenya's."""
         spans = [m.span for m in find_documents(question, self.index.documents)]
         frame = frame_stems()
+        unused = lambda word: not any(self._df(v) for s in tokenize(word) for v in _spellings(s))  # noqa: E731
+        if plainly and _TITLE_CASE.search(question):
+            return []  # Title Case ("Of The", "Into"): capitals say nothing here
+
+        def plain(m: re.Match) -> bool:
+            if _POSSESSIVE.match(question, m.end()):
+                return True
+            if _PLACE_BEFORE.search(question, 0, m.start()):
+                return True
+            if possessive_only:
+                return False
+            left = re.search(r"(?:[A-Z][a-z]+\s+)+$", question[:m.start()])
+            right = re.match(r"(?:\s+[A-Z][a-z]+)+", question[m.end():])
+            run = ((left.group(0) if left else "") + m.group(0) + (right.group(0) if right else "")).split()
+            return len(run) >= 2 and all(unused(w) for w in run)
 
         def a_name(m: re.Match) -> bool:
             stems = tokenize(m.group(0))
             opens = not question[:m.start()].strip() or question[:m.start()].rstrip()[-1] in ".?!:;(\"'\u201c"
             return bool(stems) and not opens and not any(s in frame for s in stems) \
-                and not any(a <= m.start() < b for a, b in spans) \
-                and not any(self._df(v) for s in stems for v in _spellings(s))
+                and not any(a <= m.start() < b for a, b in spans) and unused(m.group(0)) \
+                and (not plainly or plain(m))
 
         return list(dict.fromkeys(m.group(0) for m in _NAME.finditer(question) if a_name(m)))
 
@@ -771,7 +800,8 @@ class ExtractiveAnswerer:
                 # Named by a text ("the EU Cybersecurity Act" in a commentary) is not contained in
                 # it: a question about the instrument's own rules ("what penalties does the EU
                 # Cybersecurity Act impose?"), no indexed document named, is still outside the texts.
-                if known or not _ITS_OWN_RULES.search(question[:start]):
+                if known or not _ITS_OWN_RULES.search(question[:start]) \
+                        or not _RULE_VERB.match(question, start + len(name)) or _PER_TEXTS.search(question):
                     continue
                 return f"the texts do not contain the rules of the {name}; they only mention it"
             if name.isupper():

@@ -17,6 +17,8 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -198,9 +200,19 @@ def _stem(words: Sequence[str]) -> list[str]:
     return _STEMMER.stemWords(list(words))
 
 
+@lru_cache(maxsize=1)
+def _english_stop_words() -> frozenset[str]:
+    """A standard English stop-word list (rag/lexicon/english_stopwords.txt, the Glasgow IR group's,
+    as scikit-learn ships it): "someone", "anything", "without" frame a subject, they are not what
+    a verdict must carry. Independent of the answerer's own frame words, so the judge stays its own."""
+    raw = resources.files("rag").joinpath("lexicon/english_stopwords.txt").read_text(encoding="utf-8")
+    return frozenset(w for w in raw.split("\n") if w and not w.startswith("#"))
+
+
 def key_words(subject: str) -> list[str]:
     """The subject's content words ("compensation of witnesses" -> compensation, witnesses)."""
-    return [w for w in dict.fromkeys(tokens(subject)) if len(w) > 2 and w not in _STOP and not w.isdigit()]
+    stop = _STOP | _english_stop_words()
+    return [w for w in dict.fromkeys(tokens(subject)) if len(w) > 2 and w not in stop and not w.isdigit()]
 
 
 @dataclass
