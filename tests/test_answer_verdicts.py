@@ -361,3 +361,15 @@ def test_a_generic_code_or_an_institutions_question_is_not_refused(qa, question,
     answer = qa.ask(question)
     assert not answer.refused, answer.answer
     assert provision in cited_articles(answer)
+
+
+def test_a_yes_carried_by_the_title_quotes_the_provision(qa):
+    """Art. 2 is titled "Illegal access": the yes still quotes and cites the article itself."""
+    answer = qa.ask("Does Article 2 of the Budapest Convention cover illegal access?")
+    assert answer.verdict.kind == "yes" and answer.verdict.evidence, answer.answer
+    assert "budapest-convention/art_2" in cited_articles(answer)
+
+
+def test_an_instrument_opening_the_question_is_named_without_the_question_words(qa):
+    answer = qa.ask("Does the EU Cybersecurity Act appear in any of the texts?")
+    assert not answer.refused and any("knowmad" in c.provision_id for c in answer.citations), answer.answer

@@ -179,6 +179,8 @@ _INSTRUMENT = re.compile(
     r"|\b[Gg]eneral [Cc]omment(?: [Nn]o\.? ?\d+)?|\b[Gg]eneral [Rr]ecommendation(?: [Nn]o\.? ?\d+)?")
 # What comes right before an instrument's name when the question asks for its own rules ("does the
 # X Act impose", "under the X Regulation").
+_QUESTION_OPENING = re.compile(r"^(?:(?:does|do|did|is|are|was|were|what|which|how|why|can|could|would|will|under|"
+                               r"in|according\s+to)\s+)*(?:the\s+)?", re.I)
 _ITS_OWN_RULES = re.compile(r"\b(?:does|do|did|would|will|can|could)\s+(?:the\s+)?$", re.I)
 _RULE_VERB = re.compile(r"\s+(?:impose|require|prohibit|ban|penali[sz]e|punish|regulate|oblige|define|provide|set|"
                         r"allow|permit|mandate|fine)s?\b", re.I)
@@ -548,6 +550,8 @@ class ExtractiveAnswerer:
             else:
                 unsaid = []
         evidence = [by_text[s] for _, s in judged.evidence if s in by_text]
+        if not evidence and judged.kind != "no":
+            evidence = named[:2]  # the title carries the subject ("Illegal access"): quote the opening
         subject = topic[:1].upper() + topic[1:]
         sections: list[tuple[str, list[Sentence]]] = []
         instead: list[Sentence] = []
@@ -789,7 +793,7 @@ class ExtractiveAnswerer:
         indexed and no indexed text names it; None when there is none."""
         known = {m.span for m in find_documents(question, self.index.documents)}
         for m in _INSTRUMENT.finditer(question):
-            name = re.sub(r"^the\s+", "", m.group(0).strip())
+            name = _QUESTION_OPENING.sub("", m.group(0).strip())  # "Does the EU ... Act" -> "EU ... Act"
             start = m.start() + m.group(0).find(name)
             if any(a <= start < b for a, b in known) or name.lower() in ("un", "eu", "ngo", "ict"):
                 continue
