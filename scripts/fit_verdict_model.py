@@ -13,7 +13,7 @@ evaluation, fit).
 
 Term model: the dev units refused because "the texts never use the term X", labelled "answer" when
 the gold says the question is answerable and "refuse" otherwise; a binary logistic regression; C
-and margin chosen on leave-one-out accuracy, ties to the smaller margin.
+and margin chosen on leave-one-set-out accuracy, ties to the smaller margin.
 
 Question prior (`--model question`): every dev unit's question embedding, labelled unanswerable or
 not; a binary logistic regression. It refuses only where the texts also lack something (weigh.py),
@@ -62,9 +62,9 @@ def load(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.asarray(X, dtype=float), np.asarray(y), np.asarray(sets)
 
 
-def load_term(path: Path) -> tuple[np.ndarray, np.ndarray]:
+def load_term(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     data = json.loads(path.read_text())
-    X, y = [], []
+    X, y, sets = [], [], []
     for q in data["questions"]:
         if q.get("split") != "dev":
             raise SystemExit(f"{q.get('qid')}: not a dev unit; the model is fitted on dev only")
@@ -73,7 +73,8 @@ def load_term(path: Path) -> tuple[np.ndarray, np.ndarray]:
             continue
         X.append(TermGapSignals(**v["signals"]).vector())
         y.append("answer" if q["answerable"] else "refuse")
-    return np.asarray(X, dtype=float), np.asarray(y)
+        sets.append(_set_of(q["qid"]))
+    return np.asarray(X, dtype=float), np.asarray(y), np.asarray(sets)
 
 
 def _set_of(qid: str) -> int:
@@ -134,18 +135,6 @@ def fit_question(args) -> None:
     print(f"wrote {path}")
 
 
-def _leave_one_out(Z: np.ndarray, y: np.ndarray, C: float) -> list[dict[str, float]]:
-    """Each unit's class probabilities from a model fitted on all the others."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import LeaveOneOut
-
-    out = []
-    for tr, te in LeaveOneOut().split(Z):
-        m = LogisticRegression(C=C, max_iter=2000).fit(Z[tr], y[tr])
-        out.append(dict(zip(m.classes_, m.predict_proba(Z[te])[0])))
-    return out
-
-
 def _fit_and_write(X: np.ndarray, y: np.ndarray, C: float, margin: float, features: list[str],
                    scores: dict[str, float], path: Path) -> None:
     """Fit on every unit with the chosen C and write the model as weigh.py reads it."""
@@ -163,33 +152,28 @@ def _fit_and_write(X: np.ndarray, y: np.ndarray, C: float, margin: float, featur
     print(f"wrote {path}")
 
 
-def _standardised(X: np.ndarray) -> np.ndarray:
-    return (X - X.mean(0)) / (X.std(0) + 1e-9)
-
-
 def fit_term(args) -> None:
     shipped = ROOT / "rag/answer/term_gap_model.json"
     if args.out is None and shipped.exists() and not args.results_without_term_model:
         raise SystemExit(f"{shipped.relative_to(ROOT)} is in place, so the run recorded only the questions it "
                          "refused: move it aside, run the evaluation again, then fit "
                          "(or pass --results-without-term-model if the run was made without it)")
-    X, y = load_term(args.results)
-    Z = _standardised(X)
+    X, y, sets = load_term(args.results)
     print(f"{len(y)} dev units refused for an unused term: answerable {int((y == 'answer').sum())}, "
           f"unanswerable {int((y == 'refuse').sum())}")
     choices = []
     for C in args.C:
-        probs = _leave_one_out(Z, y, C)
+        probs = _leave_one_set_out(X, y, sets, C)
         for margin in args.margin:
             preds = np.asarray(["refuse" if decide_term(p, margin) else "answer" for p in probs])
             acc = float(np.mean(preds == y))
             wrong = float(np.mean((preds == "answer") & (y == "refuse")))
-            print(f"C={C:<4} margin={margin:<5} leave-one-out accuracy {acc:.3f}, unanswerable answered "
+            print(f"C={C:<4} margin={margin:<5} leave-one-set-out accuracy {acc:.3f}, unanswerable answered "
                   f"{wrong:.3f} (rules alone: accuracy {np.mean(y == 'refuse'):.3f})")
             choices.append((acc, -margin, C, margin, wrong))
     acc, _, C, margin, wrong = max(choices)
     print(f"chosen: C={C} margin={margin}")
-    _fit_and_write(X, y, C, margin, TERM_FEATURES, {"loo_accuracy": acc, "loo_unanswerable_answered": wrong},
+    _fit_and_write(X, y, C, margin, TERM_FEATURES, {"loso_accuracy": acc, "loso_unanswerable_answered": wrong},
                    args.out or shipped)
 
 

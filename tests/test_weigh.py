@@ -148,3 +148,27 @@ def test_a_missing_word_the_texts_use_elsewhere_is_recorded_apart_from_the_asker
     assert used.missing_used == pytest.approx(1.0) and unused.missing_used == 0.0
     complete = weigh.signals(concepts, [set(ids)], 0.5, 0.4, False, False, used=set(ids))
     assert complete.missing_used == 0.0  # nothing missing
+
+
+def test_the_fit_script_learns_the_term_model_leaving_each_set_out(tmp_path):
+    """A slang word among carried concepts (answer) against a whole subject no text names (refuse),
+    in four sets of questions, each scored by a model fitted on the others."""
+    units = []
+    for i in range(8):
+        home = (i % 4 + 2) * 100 + i
+        slang = weigh.TermGapSignals(concepts=5, absent_share=0.2, absent_spec=2.0 + i / 10, compound=False,
+                                     known_carried=0.9 - i / 100, dense_best=0.6, subject_rule=False)
+        gap = weigh.TermGapSignals(concepts=2, absent_share=1.0, absent_spec=4.0 + i / 10, compound=i % 2 == 0,
+                                   known_carried=0.1 + i / 100, dense_best=0.3, subject_rule=True)
+        for qid, sig, answerable in ((f"q{home}", slang, True), (f"q{home + 50}", gap, False)):
+            units.append({"qid": qid, "split": "dev", "answerable": answerable, "results": {"product": {
+                "verdict": {"kind": "not_addressed", "signals": sig.as_dict()}}}})
+    results, model = tmp_path / "results.json", tmp_path / "term.json"
+    results.write_text(json.dumps({"questions": units}))
+    run = subprocess.run([sys.executable, "scripts/fit_verdict_model.py", str(results), "--model", "term",
+                          "--results-without-term-model", "--out", str(model)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    fitted = json.loads(model.read_text())
+    assert fitted["features"] == weigh.TERM_FEATURES and fitted["units"] == 16
+    assert fitted["loso_accuracy"] > 0.8 and "leave-one-set-out" in run.stdout
