@@ -185,8 +185,9 @@ def find_documents(question: str, metas: dict[str, DocumentMeta]) -> list[Docume
     taken = [False] * len(q)
     found: list[tuple[DocumentMention, bool]] = []  # (mention, read as a title for sure)
     for rank, start, end, doc_id in sorted(_alias_table(metas).matches(q)):  # longest name first
-        if any(taken[start:end]) or _OTHER_ORDINAL.search(q, 0, start) and "protocol" in q[start:end] \
-                and not q[start:end].startswith(("first", "second", "third")):
+        another_protocol = bool(_OTHER_ORDINAL.search(q, 0, start)) and "protocol" in q[start:end] \
+            and not q[start:end].startswith(("first", "second", "third"))
+        if any(taken[start:end]) or another_protocol:
             continue  # "the second additional protocol to ..." is not the (first) additional protocol
         for i in range(start, end):
             taken[i] = True

@@ -7,7 +7,7 @@ answer says so and lists the closest provisions as related, not as support.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -177,15 +177,16 @@ _INSTRUMENT = re.compile(
     r"prohibit|define|regulate|oblige|demand|mandate)s?\b)"
     # a treaty body's interpretation is another instrument than the treaty
     r"|\b[Gg]eneral [Cc]omment(?: [Nn]o\.? ?\d+)?|\b[Gg]eneral [Rr]ecommendation(?: [Nn]o\.? ?\d+)?")
-# What comes right before an instrument's name when the question asks for its own rules ("does the
-# X Act impose", "under the X Regulation").
+# Question words an instrument match may take in from the sentence's start ("Does the EU ... Act").
 _QUESTION_OPENING = re.compile(r"^(?:(?:does|do|did|is|are|was|were|what|which|how|why|can|could|would|will|under|"
                                r"in|according\s+to)\s+)*(?:the\s+)?", re.I)
+# A question asking for an instrument's own rules: an auxiliary right before its name and a rule verb
+# right after it ("what penalties does the EU Cybersecurity Act impose?"), not what a text says of it.
 _ITS_OWN_RULES = re.compile(r"\b(?:does|do|did|would|will|can|could)\s+(?:the\s+)?$", re.I)
 _RULE_VERB = re.compile(r"\s+(?:impose|require|prohibit|ban|penali[sz]e|punish|regulate|oblige|define|provide|set|"
                         r"allow|permit|mandate|fine)s?\b", re.I)
-_PER_TEXTS = re.compile(r"\baccording to (?:the )?(?:commentary|commentaries|texts?|treaty|treaties|convention|knowmad|eff)\b",
-                        re.I)
+_PER_TEXTS = re.compile(r"\baccording to (?:the )?(?:commentary|commentaries|texts?|treaty|treaties|convention|"
+                        r"knowmad|eff)\b", re.I)
 # A numbered General Comment asked about beside a named article: the article is not the body's reading.
 _BODY_READING = re.compile(r"\bgeneral (?:comment|recommendation) (?:no\.? ?)?\d+", re.I)
 # A question asking for a number the texts would have to state.
@@ -439,7 +440,9 @@ class ExtractiveAnswerer:
         coverage question "data stored by Google" is still data, "Kenya's commission" is Kenya's."""
         spans = [m.span for m in find_documents(question, self.index.documents)]
         frame = frame_stems()
-        unused = lambda word: not any(self._df(v) for s in tokenize(word) for v in _spellings(s))  # noqa: E731
+        def unused(word: str) -> bool:
+            return not any(self._df(v) for s in tokenize(word) for v in _spellings(s))
+
         if plainly and _TITLE_CASE.search(question):
             return []  # Title Case ("Of The", "Into"): capitals say nothing here
 
@@ -732,7 +735,8 @@ class ExtractiveAnswerer:
                       passages=passages)  # includes any passage found by a topic search
 
     def _named_gap(self, question: str, resolved: str | None, references: list[Passage],
-                   passages: list[Passage], assumed_document: str | None, names: list[str] = ()) -> Answer | None:
+                   passages: list[Passage], assumed_document: str | None,
+                   names: Sequence[str] = ()) -> Answer | None:
         """A question about a named provision that asks for what no treaty text records (who
         ratified it, when; whether a state's agency is the body it requires: `names` no text
         uses) or for a number the provision does not state ("within how many days under Art.

@@ -40,8 +40,8 @@ _WEAK = re.compile(r"\b(?:may(?!\s+be\s+necessary)|might|shall\s+consider|consid
                    r"appropriate)|(?:if|where)\s+permitted\s+by|within\s+(?:its|their)\s+(?:means|possibilities)|"
                    r"subject\s+to\s+(?:its|their)\s+(?:domestic\s+law|basic\s+principles|legal\s+system))\b", re.I)
 # "the dual criminality requirement" names a subject; "does it require" asks for an obligation.
-_ASKS_OBLIGATION = re.compile(r"\b(?:requir(?!ements?\b)\w*|(?:a|any|no)\s+requirements?\b|requirements?\s+(?:to|that)\b|oblig\w*|must|mandat\w*|compel\w*|ha(?:ve|s)\s+to|need\s+to|"
-                              r"bound\s+to)\b", re.I)
+_ASKS_OBLIGATION = re.compile(r"\b(?:requir(?!ements?\b)\w*|(?:a|any|no)\s+requirements?\b|requirements?\s+(?:to|that)\b|"
+                              r"oblig\w*|must|mandat\w*|compel\w*|ha(?:ve|s)\s+to|need\s+to|bound\s+to)\b", re.I)
 
 
 # The wording of an obligation: "shall" (not "shall consider", "shall endeavour"), "must", "undertake to".

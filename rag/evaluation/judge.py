@@ -201,17 +201,18 @@ def _stem(words: Sequence[str]) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _english_stop_words() -> frozenset[str]:
-    """A standard English stop-word list (rag/lexicon/english_stopwords.txt, the Glasgow IR group's,
-    as scikit-learn ships it): "someone", "anything", "without" frame a subject, they are not what
-    a verdict must carry. Independent of the answerer's own frame words, so the judge stays its own."""
+def _stop_words() -> frozenset[str]:
+    """_STOP and a standard English stop-word list (rag/lexicon/english_stopwords.txt, the Glasgow IR
+    group's, as scikit-learn ships it, less its content words): "someone", "anything", "without" frame
+    a subject, they are not what a verdict must carry. Independent of the answerer's own frame words,
+    so the judge stays its own."""
     raw = resources.files("rag").joinpath("lexicon/english_stopwords.txt").read_text(encoding="utf-8")
-    return frozenset(w for w in raw.split("\n") if w and not w.startswith("#"))
+    return _STOP | frozenset(w for w in raw.split("\n") if w and not w.startswith("#"))
 
 
 def key_words(subject: str) -> list[str]:
     """The subject's content words ("compensation of witnesses" -> compensation, witnesses)."""
-    stop = _STOP | _english_stop_words()
+    stop = _stop_words()
     return [w for w in dict.fromkeys(tokens(subject)) if len(w) > 2 and w not in stop and not w.isdigit()]
 
 
