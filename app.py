@@ -25,7 +25,7 @@ def main() -> None:
     except SettingsError as exc:  # name the bad key, no traceback
         print(f"error in the settings:\n{exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    splash = Splash(settings.app.host, settings.app.port)  # a page at once; the app's in ~8 s
+    splash = Splash(settings.app.host, settings.app.port)  # a page at once; the app's in ~6 s
     from rag.api import TreatyQA
     from rag.ui import build_app, launch_kwargs, prepare_in_background
 
@@ -34,9 +34,9 @@ def main() -> None:
     demo.queue(default_concurrency_limit=4, max_size=64)
     splash.close()
     demo.launch(**launch_kwargs(settings), prevent_thread_lock=True)
-    # Only now: importing the model's libraries holds the interpreter for seconds; beside the
-    # page's own start it delayed the page (11.3 s -> 9.5 s with this order and the starting
-    # page, measured on 2 cores). The page shows the index build's progress meanwhile.
+    # Only now: opening the index beside Gradio's import delayed the page by ~1 s and the first
+    # answer not at all (measured on 2 cores, scripts/cold_start.py). The page shows the index
+    # build's progress meanwhile.
     prepare_in_background(qa)
     demo.block_thread()
 

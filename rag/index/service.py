@@ -384,7 +384,7 @@ class Index:
         """Whole words of the embedding model's vocabulary: ordinary words, not typos."""
         if self._english is None:
             try:
-                vocab = self.embedder.model.tokenizer.get_vocab()
+                vocab = self.embedder.vocabulary()
                 self._english = frozenset(w for w in vocab if w.isalpha())
             except Exception:  # noqa: BLE001 - a model without a word vocabulary
                 self._english = frozenset()

@@ -1,4 +1,4 @@
-"""What the app does beside serving: build (or rebuild) the index, then load the model.
+"""What the app does beside serving: build (or rebuild) the index, then load the models.
 
 Both run in a background thread, so the page is served at once and shows the build's
 progress instead of a frozen browser tab.
@@ -36,6 +36,9 @@ def prepare(qa: TreatyQA) -> None:
             return
         for problem in qa.index.check():  # operators read the log; users get a banner without details
             log.warning("index damaged: %s", problem.line())
+        # Not the batch model (sentence-transformers, for uploads): its import holds the interpreter
+        # for seconds, which delayed the first answer in a browser from 10 s to 17-23 s (measured,
+        # scripts/cold_start.py); the first upload loads it.
         warm_up(qa)
     except Exception:  # noqa: BLE001 - the app stays up and says the index is unavailable
         log.exception("preparing the index failed")
@@ -48,7 +51,7 @@ def prepare_in_background(qa: TreatyQA) -> threading.Thread:
 
 
 def warm_up(qa: TreatyQA) -> None:
-    """Load the lookups and the embedding model now, so the first question is not slow."""
+    """Load the lookups and the question encoder now, so the first question is not slow."""
     if qa.index.is_empty():
         return
     qa.index.refresh()
