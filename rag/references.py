@@ -88,6 +88,9 @@ class QuestionRefs:
         return list(dict.fromkeys(d.doc_id for d in self.documents))
 
 
+_PROTOCOL_OF = re.compile(r"^(?:the )?(?P<head>(?:\w+ ){0,3}protocol) to (?:the )?(?P<parent>.+)$")
+
+
 class _AliasTable:
     """Every name of every indexed document, built once per set of documents.
 
@@ -119,6 +122,11 @@ class _AliasTable:
                 for title, other in long.get(m.group(0), ()):
                     if other != doc_id and title != n and n.startswith(title, m.start()) and "protocol" in n:
                         pairs += [(n.replace(title, abbr), doc_id) for abbr in short.get(other, [])]
+        # ... and with its parent in the possessive: "the ICCPR's First Optional Protocol".
+        for n, doc_id in list(pairs):
+            m = _PROTOCOL_OF.match(n)
+            if m:
+                pairs += [(f"{m.group('parent')}{mark}s {m.group('head')}", doc_id) for mark in ("'", "\u2019")]
         pairs = list(dict.fromkeys(pairs))
         # Longest first, so "first optional protocol to the iccpr" wins over "iccpr".
         self.pairs: list[tuple[str, str]] = sorted(pairs, key=lambda p: -len(p[0]))

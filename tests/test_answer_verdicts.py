@@ -373,3 +373,51 @@ def test_a_yes_carried_by_the_title_quotes_the_provision(qa):
 def test_an_instrument_opening_the_question_is_named_without_the_question_words(qa):
     answer = qa.ask("Does the EU Cybersecurity Act appear in any of the texts?")
     assert not answer.refused and any("knowmad" in c.provision_id for c in answer.citations), answer.answer
+
+
+@pytest.mark.parametrize("question, reason", [
+    # a time limit asked for in other words than "how long"
+    ("Is there a time limit for a person to send a communication to the Human Rights Committee "
+     "under the ICCPR Optional Protocol?", "sets a time limit"),
+    ("whats the max prison sentence for grooming under the lanzarote convention", "sets a length of time"),
+    ("In what year did the Convention on the Rights of the Child come into force?", "do not record"),
+])
+def test_a_time_limit_or_a_date_the_texts_do_not_set_is_not_addressed(qa, question, reason):
+    answer = qa.ask(question)
+    assert answer.refused and answer.verdict.kind == "not_addressed", answer.answer
+    assert reason in answer.answer
+
+
+@pytest.mark.parametrize("question, provision", [
+    # the texts' own word for a time limit answers it: "brought promptly before a judge"
+    ("how quickly must an arrested person be brought before a judge under the ICCPR?", "iccpr/art_9"),
+    # a condition opening the question does not count as its subject
+    ("If a state wants to denounce UNTOC, how long after the notification does the denunciation take "
+     "effect?", "untoc/art_40"),
+])
+def test_a_time_limit_the_texts_set_is_answered(qa, question, provision):
+    answer = qa.ask(question)
+    assert not answer.refused, answer.answer
+    assert provision in cited_articles(answer)
+
+
+def test_an_inflected_everyday_word_is_not_a_term_the_texts_lack(qa):
+    # "slaps" is not a whole word of the model's vocabulary, "slap" is: the asker's wording, not a gap
+    answer = qa.ask("a teacher slaps pupils in class - do children's rights under the CRC protect them?")
+    assert not answer.refused, answer.answer
+    assert "never use the term" not in answer.answer
+
+
+def test_both_parts_asked_for_must_both_be_said_for_a_yes(qa):
+    answer = qa.ask("Does Article 10 of the OPSC cover both the repatriation of child victims and "
+                    "compensation for them?")
+    assert answer.verdict.kind == "partly", answer.answer
+    assert "compensation" in answer.verdict.missing
+
+
+def test_a_partly_points_to_a_provision_that_carries_more_of_the_subject(qa):
+    # UNCAC Art. 15 is about public officials; bribery in private companies is Art. 21, in other words
+    answer = qa.ask("Does Article 15 of UNCAC cover bribery within private companies?")
+    assert answer.verdict.kind in ("partly", "no"), answer.answer
+    assert "uncac/art_21" in cited_articles(answer), answer.answer
+    assert "do not address" not in answer.answer

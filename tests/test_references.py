@@ -69,6 +69,9 @@ def test_no_reference_in_a_plain_question(metas):
     ("does the second additional protocol to the budapest convention cover subscriber information?",
      ["budapest-convention"]),
     ("the optional protocol to the crc on the sale of children", ["crc-opsc"]),
+    # ...or with its parent in the possessive
+    ("Who may complain under the ICCPR's First Optional Protocol?", ["iccpr-op1"]),
+    ("Does the CRC’s optional protocol cover child prostitution?", ["crc-opsc"]),
     # ...while the parent named alone is still the parent.
     ("Does the Budapest Convention cover illegal access?", ["budapest-convention"]),
 ])

@@ -134,7 +134,7 @@ _OUTSIDE_FACTS = re.compile(
     r"|\bha(?:s|ve) (?-i:[A-Z])\w+(?: (?-i:[A-Z])\w+)? (?:ratified|signed|acceded|joined)\b"
     r"|\b(?:ratification|signature|accession) (?:status|count|date)s?\b"
     r"|\b(?:in what year|on what date|what date|which year|when) did\b[^?]*\b(?:ratif\w*|sign|accede|join|"
-    r"enter(?:ed)? into force|adopt)\b"
+    r"(?:enter(?:ed)?|come|came) into (?:force|effect)|adopt)\b"
     r"|\b(?:how many|which|what) (?:states|countries|parties|governments|nations)(?:\s+parties)?\s+(?:have|has)\s+"
     r"(?:\w+\s+)?(?:accepted|recogni[sz]ed|made|entered|lodged|deposited|withdrawn|invoked)\b"
     # what states have done: practice, not text
@@ -192,7 +192,7 @@ _BODY_READING = re.compile(r"\bgeneral (?:comment|recommendation) (?:no\.? ?)?\d
 # A question asking for a number the texts would have to state.
 _UNITS = r"years?|months?|weeks?|days?|hours?|euros?|dollars?|percent|per cent"
 _QUANTITY = re.compile(
-    r"\b(?:how many|how much|how long|maximum|minimum|number of|amount of)\b[^?.]*?\b(?P<unit>" + _UNITS + r")\b"
+    r"\b(?:how many|how much|how long|max(?:imum)?|min(?:imum)?|number of|amount of)\b[^?.]*?\b(?P<unit>" + _UNITS + r")\b"
     r"|\bin (?P<unit_in>" + _UNITS + r")\b"
     # a sum of money or a threshold: any figure would do ("what cash amount triggers ...", "the maximum fine")
     r"|\b(?:how much (?:money|compensation|damages|cash)|what (?:\w+ )?(?:amount|threshold|sum)|(?:above|over|below|under) what (?:\w+ )?value|"
@@ -204,8 +204,10 @@ _QUANTITY = re.compile(
     r"|\b(?P<age>(?:(?:at|from|until|below|above|under|over) what age|what(?: is the)? (?:minimum |maximum )?age|"
     r"(?:minimum|maximum) age)(?![-\w])|how old\b|age of (?:\w+ )?(?:consent|criminal responsibility|majority)\b)"
     # a length of time or of a sentence: "how long", "the maximum prison term"
-    r"|\b(?P<duration>how long|(?:maximum|minimum) (?:prison |jail )?(?:term|sentence|punishment|time)|"
-    r"(?:maximum|minimum) (?:period|duration))\b",
+    r"|\b(?P<duration>how long|(?:max(?:imum)?|min(?:imum)?) (?:prison |jail )?(?:term|sentence|punishment|time)|"
+    r"(?:max(?:imum)?|min(?:imum)?) (?:period|duration))\b"
+    # a time limit: a length of time, or the texts' own word for one ("promptly", "without delay")
+    r"|\b(?P<timing>time limits?|deadlines?|how (?:soon|quickly))\b",
     re.I,
 )
 # Where a question names its subject: "does T regulate <X>", "what does T say about <X>".
@@ -231,6 +233,12 @@ _NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve
                  "fifty|sixty|seventy|eighty|ninety|hundred|thousand")
 
 
+_TIMING_WORDS = re.compile(r"\b(?:promptly|without (?:undue |unreasonable )?delay|as soon as (?:possible|practicable)|"
+                           r"expeditious(?:ly)?|immediately|forthwith|within a reasonable (?:time|period)|"
+                           r"speedy|urgent(?:ly)?|period of time|limitation periods?|statutes? of limitations?|"
+                           r"time[- ]limits?|deadlines?)\b", re.I)
+
+
 def _spellings(stem: str) -> set[str]:
     """A stem with its British/American variants ("labor" ~ "labour", "organiz" ~ "organis"): the
     texts use one spelling, questions either."""
@@ -244,11 +252,39 @@ def _spellings(stem: str) -> set[str]:
     return out
 
 
+def _base_forms(word: str) -> set[str]:
+    """The word and the forms it may be inflected from ("slaps" -> "slap", "hinting" -> "hint",
+    "pocketing" -> "pocket", "chats" -> "chat"): candidates, not a lemmatiser."""
+    w = word.lower()
+    out = {w}
+    if len(w) > 4 and w.endswith("ies"):
+        out.add(w[:-3] + "y")
+    if len(w) > 3 and w.endswith("es"):
+        out.add(w[:-2])
+    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+        out.add(w[:-1])
+    for suffix in ("ing", "ed"):
+        if len(w) > len(suffix) + 2 and w.endswith(suffix):
+            base = w[: -len(suffix)]
+            out |= {base, base + "e"}
+            if base[-1] == base[-2]:
+                out.add(base[:-1])  # "slapping" -> "slap"
+    return out
+
+
+def _ordinary_word(word: str, english: frozenset[str]) -> bool:
+    """Is this an ordinary English word, inflected or not? The model's vocabulary holds ~20,000
+    whole words, mostly base forms: "slaps", "pals" and "chats" are split into pieces there."""
+    return bool(_base_forms(word) & english)
+
+
 def _unit_name(unit: str | None) -> str:
     if unit == "age":
         return "an age"
     if unit == "duration":
         return "a length of time"
+    if unit == "timing":
+        return "a time limit"
     unit = (unit or "amount").lower()
     return unit if unit.endswith("s") else unit + "s"
 
@@ -261,6 +297,8 @@ def _stated_quantity(text: str, unit: str | None) -> bool:
                               rf"years? (?:of age|old)\b", text, re.I))
     if unit == "duration":
         return any(_stated_quantity(text, u) for u in ("years", "months", "weeks", "days", "hours"))
+    if unit == "timing":
+        return _stated_quantity(text, "duration") or bool(_TIMING_WORDS.search(text))
     stem = (unit or "").lower().rstrip("s")
     if not stem or stem in ("how much", "fines of", "fine of"):
         return bool(re.search(r"\d", text))
@@ -270,6 +308,11 @@ def _stated_quantity(text: str, unit: str | None) -> bool:
     return bool(re.search(rf"\b(?:\d+|{_NUMBER_WORDS})(?:[- ]\w+)?[- ]{re.escape(stem)}s?\b", text, re.I))
 
 
+_BOTH = re.compile(r"\bboth\b[^?]+\band\b", re.I)
+# A condition opening the question frames it; the number asked for is in the main clause: "If a
+# country wants to leave UNTOC, how long after notifying ... does the withdrawal take effect?"
+_CONDITION = re.compile(r"^\s*(?:if|when|once|suppose|assuming)\b.*?,\s*(?=(?:how|what|which|who|when|where|"
+                        r"does|do|is|are|can|could|must|may|will|would|should|shall)\b)", re.I)
 # Where a subject's head ends and a clause restating or narrowing it begins.
 _CLAUSE = re.compile(r"\s(?:that|which|who|whose|meant\s+to|intended\s+to|used\s+(?:for|to)|in\s+order\s+to|"
                      r"so\s+that)\s", re.I)
@@ -558,6 +601,7 @@ class ExtractiveAnswerer:
         subject = topic[:1].upper() + topic[1:]
         sections: list[tuple[str, list[Sentence]]] = []
         instead: list[Sentence] = []
+        instead_shown: list[Sentence] = []  # the closest provision, when none carries the whole subject
         apart = all(c in judged.carried for c in judged.missing)  # every concept carried, only not together
         signals = None
         rule_kind = judged.kind
@@ -580,6 +624,8 @@ class ExtractiveAnswerer:
                 # Asked whether it is *required*: a provision that says it only as "shall consider"
                 # or "may" does not require it, however well it matches the subject.
                 judged.kind, judged.permissive = "partly", True
+            if judged.kind == "yes" and judged.missing and not apart and _BOTH.search(topic):
+                judged.kind = "partly"  # "both X and Y" asks for each: one it does not say is not a yes
             if judged.kind == "yes" and apart:
                 judged.missing = []  # every concept is carried, across the provision's paragraphs
         if judged.kind == "yes" and rule_kind == "partly" and judged.missing:
@@ -610,7 +656,19 @@ class ExtractiveAnswerer:
                 where = _join_labels(list(dict.fromkeys(s.provision.label for s in instead)))
                 sections.append((f"{subject} is addressed instead in {where}:", instead))
             else:
-                sections.append((f"The texts searched do not address {topic} elsewhere.", []))
+                # "Not elsewhere" is a claim about every text: made only when no provision found carries
+                # even part of the subject. A provision that carries more of it than the named one is
+                # where the reader should look, and is quoted.
+                closest, share = self._closest_elsewhere(concepts, topic, passages, inside,
+                                                         *((in_doc, everywhere) if signals is not None else ()))
+                if closest and share > len(judged.carried):
+                    sections.append((f"No other provision found carries all of {topic}; the closest is "
+                                     f"{closest[0].provision.label}:", closest))
+                    instead_shown = closest
+                elif closest:
+                    sections.append((f"No other provision found carries all of {topic}.", []))
+                else:
+                    sections.append((f"The texts searched do not address {topic} elsewhere.", []))
         verdict = Verdict(
             kind=judged.kind, subject=topic, provision=label,
             carried=[c.label for c in judged.carried], missing=[c.label for c in judged.missing],
@@ -639,7 +697,7 @@ class ExtractiveAnswerer:
                                 f"{topic}." if judged.carried
                            else f"No sentence of {label} carries {display(concepts)}.")}[judged.kind],
         )
-        extra = [s.passage for s in instead]
+        extra = [s.passage for s in instead + instead_shown]
         return self._compose(question, sections, passages + extra, assumed_document, verdict)
 
     def _signals(self, topic: str, concepts: list[Concept], paragraphs: dict[str, Paragraph], title: str,
@@ -673,11 +731,10 @@ class ExtractiveAnswerer:
         prov = self.index.provision(p.chunk.provision_id)
         return (prov.article_title if prov else "") or ""
 
-    def _addressed_instead(self, concepts: list[Concept], topic: str, passages: list[Passage],
-                           inside: list[Passage], in_doc: list[Passage] | None = None,
-                           everywhere: list[Passage] | None = None) -> list[Sentence]:
-        """Sentences outside the named provision whose paragraph carries every key concept:
-        the same treaty first, then other treaties, a commentary last; at most two provisions."""
+    def _outside(self, topic: str, passages: list[Passage], inside: list[Passage],
+                 in_doc: list[Passage] | None, everywhere: list[Passage] | None) -> list[Passage]:
+        """Passages found outside the named provision, in the order found: the topic searched in
+        the same treaty, the question's own search, then the topic searched everywhere."""
         exclude = {p.chunk.id for p in inside}
         prefix = inside[0].chunk.provision_id.split("/para_")[0].split("#")[0]
         same_doc = prefix.split("/")[0]
@@ -685,7 +742,7 @@ class ExtractiveAnswerer:
         if self.search is not None:
             found = ((self.search(topic, same_doc) if in_doc is None else in_doc) + found
                      + (self.search(topic, None) if everywhere is None else everywhere))
-        keep: list[Passage] = []
+        out: list[Passage] = []
         seen: set[str] = set()
         for p in found:
             cid = p.chunk.id
@@ -693,8 +750,17 @@ class ExtractiveAnswerer:
                     or p.chunk.provision_id == prefix:
                 continue
             seen.add(cid)
-            if carries_all(concepts, f"{p.chunk.text} {self._title(p)}"):
-                keep.append(p)
+            out.append(p)
+        return out
+
+    def _addressed_instead(self, concepts: list[Concept], topic: str, passages: list[Passage],
+                           inside: list[Passage], in_doc: list[Passage] | None = None,
+                           everywhere: list[Passage] | None = None) -> list[Sentence]:
+        """Sentences outside the named provision whose paragraph carries every key concept:
+        the same treaty first, then other treaties, a commentary last; at most two provisions."""
+        same_doc = inside[0].chunk.doc_id
+        keep = [p for p in self._outside(topic, passages, inside, in_doc, everywhere)
+                if carries_all(concepts, f"{p.chunk.text} {self._title(p)}")]
 
         def rank(p: Passage) -> int:
             if p.chunk.doc_id == same_doc:
@@ -708,6 +774,32 @@ class ExtractiveAnswerer:
             sents.sort(key=lambda s: -len(carried(concepts, s.text)))
             out += sents[:2]
         return out
+
+    def _closest_elsewhere(self, concepts: list[Concept], topic: str, passages: list[Passage],
+                           inside: list[Passage], in_doc: list[Passage] | None = None,
+                           everywhere: list[Passage] | None = None) -> tuple[list[Sentence], int]:
+        """When no provision outside the named one carries the whole subject: the treaty provision
+        found that carries most of it (at least two concepts; the same treaty first) and how many
+        concepts it carries, so that
+        the reader sees where to look instead of a claim that the texts are silent ("bribery of
+        employees of private companies" is UNCAC Art. 21's "any person who ... works ... for a
+        private sector entity")."""
+        same_doc = inside[0].chunk.doc_id
+        best: tuple[tuple[int, int, int], Passage] | None = None
+        for order, p in enumerate(self._outside(topic, passages, inside, in_doc, everywhere)):
+            if p.chunk.metadata.get("doc_type") != "treaty" or "preamble" in p.chunk.provision_id:
+                continue
+            got = len(carried(concepts, f"{p.chunk.text} {self._title(p)}"))
+            if got < 2:
+                continue
+            key = (-got, 0 if p.chunk.doc_id == same_doc else 1, order)
+            if best is None or key < best[0]:
+                best = (key, p)
+        if best is None:
+            return [], 0
+        sents = self.sentences([best[1]], limit=1)
+        sents.sort(key=lambda s: -len(carried(concepts, s.text)))
+        return sents[:1], -best[0][0]
 
     # -- output ----------------------------------------------------------------------
     def _compose(self, question: str, sections: list[tuple[str, list[Sentence]]], passages: list[Passage],
@@ -929,7 +1021,7 @@ class ExtractiveAnswerer:
             for c in own_concepts:
                 words = [w for alt in c.alternatives for w in alt]
                 if len(c.alternatives) == 1 and len(words) == 1 and c.label.isalpha() and len(c.label) >= 3 \
-                        and c.label.lower() not in english and not self._in_texts(c) \
+                        and not _ordinary_word(c.label, english) and not self._in_texts(c) \
                         and self._term_gap(own_concepts, [c], support, False, record):
                     return f"the texts never use the term \u201c{c.label}\u201d"
         texts = [p.chunk.embed_text for p in (support if named else support[:6])]  # with the article's title
@@ -940,8 +1032,8 @@ class ExtractiveAnswerer:
         # own subject; the earlier turn's words only when it has none.
         subject: list[Concept] = []
         for text in (own, topic):
-            asked = _QUANTITY.sub(" ", text)
-            if unit and unit.group("duration"):
+            asked = _QUANTITY.sub(" ", _CONDITION.sub("", text))
+            if unit and (unit.group("duration") or unit.group("timing")):
                 asked = re.sub(r"\b(?:last|lasts|lasting|take|takes|remain|remains|stay|stays)\b", " ", asked,
                                flags=re.I)
             subject = [c for c in key_concepts(asked, self._is_common) if not _QUANTITY.search(f"how many {c.label}")]
@@ -949,9 +1041,11 @@ class ExtractiveAnswerer:
                 break
         if unit and not subject:  # "what's the age of sexual consent?": the subject is inside the quantity words
             subject = [c for c in key_concepts(unit.group(0), self._is_common)
-                       if c.label.lower() not in ("age", "maximum", "minimum", "term", "sentence", "period", "long")]
+                       if c.label.lower() not in ("age", "maximum", "minimum", "max", "min", "term", "sentence",
+                                                  "period", "long", "time", "limit", "limits", "deadline", "deadlines")]
         unit_name = unit and (unit.group("unit") or unit.group("unit_in")
-                              or ("age" if unit.group("age") else "duration" if unit.group("duration") else None))
+                              or ("age" if unit.group("age") else "duration" if unit.group("duration")
+                                  else "timing" if unit.group("timing") else None))
         if unit_name and unit_name.lower().startswith("year") and re.search(r"\byears? (?:of age|old)\b", question, re.I):
             unit_name = "age"  # "under how many years of age ..."
 
@@ -959,13 +1053,13 @@ class ExtractiveAnswerer:
             # a length of time, all but one of three or more: "recruited into the armed forces" speaks
             # of "persons", not "children"), and one of its sentences that speaks of the subject states
             # the number ("the term 'minor' ... under 18 years of age")
-            need = len(subject) - (1 if len(subject) >= 3 and unit_name in ("age", "duration") else 0)
+            need = len(subject) - (1 if len(subject) >= 3 and unit_name in ("age", "duration", "timing") else 0)
             return len(carried(subject, t)) >= need and any(
                 _stated_quantity(s, unit_name) and (not subject or carried(subject, s))
                 for _, _, s in sentence_spans(t, 0, len(t)))
 
         if unit and not any(states_it(t) for t in texts):
-            if unit_name in ("age", "duration"):
+            if unit_name in ("age", "duration", "timing"):
                 return f"none of the provisions found sets {_unit_name(unit_name)}"
             return (f"none of the provisions found sets a number of {_unit_name(unit_name)}" if unit_name
                     else "none of the provisions found sets an amount")
