@@ -129,9 +129,9 @@ def build_base(corpus: Path, base_dir: Path, progress: bool = True) -> dict:
     real_embed = emb.embed
     import traceback
 
-    def timed(texts, progress=False):
+    def timed(texts, progress=False, bulk=False):
         t = time.perf_counter()
-        out = real_embed(texts, progress=progress)
+        out = real_embed(texts, progress=progress, bulk=bulk)
         dt = time.perf_counter() - t
         # index_document embeds chunks; _embed_sentences embeds quotable sentences
         kind = "sentence" if any("_embed_sentences" in f.name for f in traceback.extract_stack(limit=4)) else "chunk"
@@ -495,11 +495,11 @@ def _upload(ix, src: Path, index_dir: Path, cache: Path) -> dict:
     phase = {"now": "chunks", "commit_at": None}
     spent = {"chunks": 0.0, "sentences": 0.0}
 
-    def embed(texts, progress=False):
+    def embed(texts, progress=False, bulk=False):
         todo = [t for t in texts if t not in known]
         if todo:
             t = time.perf_counter()
-            got = real(todo)
+            got = real(todo, bulk=bulk)
             spent[phase["now"]] += time.perf_counter() - t
             for tx, v in zip(todo, got):
                 known[tx] = np.asarray(v, dtype=np.float32)
@@ -536,7 +536,7 @@ def _upload(ix, src: Path, index_dir: Path, cache: Path) -> dict:
         own = [ix.chunks[c] for c in ix.chunk_ids_where([doc_id], [], [])]
         sentences = list(dict.fromkeys(s for c in own for _, _, s in sentence_spans(text, c.start, c.end)))
         t = time.perf_counter()
-        real(sentences) if sentences else None
+        real(sentences, bulk=True) if sentences else None
         cached = {"chunks": spent["chunks"], "sentences": time.perf_counter() - t}
         if known:
             np.savez(vec_file, texts=np.array(list(known)), vecs=np.stack(list(known.values())),

@@ -73,6 +73,71 @@ def test_other_model_shapes_are_left_to_sentence_transformers(tmp_path):
     assert NumpyEncoder.load(broken) is None
 
 
+def _variant(tmp_path: Path, name: str) -> Path:
+    """A copy of the bundled model directory (weights linked, not copied)."""
+    out = tmp_path / name
+    shutil.copytree(MODEL_DIR, out, ignore=shutil.ignore_patterns("model.safetensors"))
+    (out / "model.safetensors").symlink_to(MODEL_DIR / "model.safetensors")
+    return out
+
+
+def _edit_json(path: Path, **changes) -> None:
+    data = json.loads(path.read_text())
+    data.update(changes)
+    path.write_text(json.dumps(data))
+
+
+def test_settings_that_make_sentence_transformers_compute_otherwise_are_refused(tmp_path):
+    # transformers rebuilds the normaliser from tokenizer_config.json: a disagreement changes the tokens
+    cased = _variant(tmp_path, "cased")
+    _edit_json(cased / "tokenizer_config.json", do_lower_case=False)
+    assert NumpyEncoder.load(cased) is None
+    # a default prompt is prepended to every text
+    prompted = _variant(tmp_path, "prompted")
+    _edit_json(prompted / "config_sentence_transformers.json", prompts={"query": "query: "},
+               default_prompt_name="query")
+    assert NumpyEncoder.load(prompted) is None
+    # weights that do not fit the configuration fail at load, not at the first question
+    wide = _variant(tmp_path, "wide")
+    _edit_json(wide / "config.json", hidden_size=768)
+    assert NumpyEncoder.load(wide) is None
+    layers = _variant(tmp_path, "layers")
+    _edit_json(layers / "config.json", num_hidden_layers=7)
+    assert NumpyEncoder.load(layers) is None
+    # without max_seq_length, the limit is the tokenizer's model_max_length, as sentence-transformers sets it
+    short = _variant(tmp_path, "short")
+    (short / "sentence_bert_config.json").unlink()
+    _edit_json(short / "tokenizer_config.json", model_max_length=128)
+    assert NumpyEncoder.load(short).max_tokens == 128
+
+
+def test_answer_time_embedding_stays_in_numpy_and_ingestion_uses_sentence_transformers():
+    emb = Embedder(EmbeddingSettings())
+    texts = [f"Each State Party shall adopt measures number {i}." for i in range(20)]
+    vecs = np.asarray(emb.embed(texts))  # an answer's sentences, before the batch model is loaded
+    assert emb._model is None and vecs.shape == (20, 384)
+    bulk = np.asarray(emb.embed(texts, bulk=True))  # ingestion
+    assert emb._model is not None
+    assert np.abs(vecs - bulk).max() < 1e-5
+
+
+def test_a_question_does_not_wait_for_the_batch_model_to_load():
+    """The batch model loads under the embedder's lock (seconds of imports, at the first upload);
+    a question's embedding must not need that lock."""
+    import threading
+
+    from rag.index import embedder as module
+
+    emb = Embedder(EmbeddingSettings())
+    done = threading.Event()
+    with module._LOCK:  # as while another thread imports sentence-transformers
+        worker = threading.Thread(target=lambda: (emb.embed_query("is grooming a crime?"), done.set()))
+        worker.start()
+        answered = done.wait(timeout=60)
+    worker.join()
+    assert answered
+
+
 def test_a_question_is_answered_without_importing_torch(corpus_index):
     """The cold-start path: a new process answers from the built index, and torch never loads."""
     index_dir = corpus_index.settings.index_dir

