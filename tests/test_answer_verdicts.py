@@ -421,3 +421,23 @@ def test_a_partly_points_to_a_provision_that_carries_more_of_the_subject(qa):
     assert answer.verdict.kind in ("partly", "no"), answer.answer
     assert "uncac/art_21" in cited_articles(answer), answer.answer
     assert "do not address" not in answer.answer
+
+
+@pytest.mark.parametrize("question, name", [
+    ("What does the UNTOC migrant smuggling protocol require states to criminalise?", "migrant smuggling protocol"),
+    ("how does the montreal protocol regulate ozone?", "montreal protocol"),
+])
+def test_a_protocol_no_indexed_document_is_named_as_outside_the_texts(qa, question, name):
+    answer = qa.ask(question)
+    assert answer.refused and answer.verdict.kind == "not_addressed", answer.answer
+    assert name in answer.answer.lower()
+
+
+@pytest.mark.parametrize("question, doc", [
+    ("Does the optional protocol on the sale of children cover child prostitution?", "crc-opsc"),
+    ("what does the budapest protocol say about racist material?", "budapest-protocol-1"),
+])
+def test_the_corpus_own_protocols_are_not_outside_the_texts(qa, question, doc):
+    answer = qa.ask(question)
+    assert not answer.refused, answer.answer
+    assert any(c.doc_id == doc for c in answer.citations)

@@ -17,7 +17,7 @@ from ..index.chunker import clean_text, sentence_spans
 from ..index.lexical import tokenize
 from ..index.service import Index
 from ..model import Answer, Citation, DocType, Passage, Provision, Verdict
-from ..references import find_documents, strip_documents
+from ..references import ALIASES, find_documents, strip_documents
 from ..settings import Settings
 from . import weigh
 from .concepts import Concept, carried, display, frame_stems, key_concepts
@@ -177,6 +177,10 @@ _INSTRUMENT = re.compile(
     r"prohibit|define|regulate|oblige|demand|mandate)s?\b)"
     # a treaty body's interpretation is another instrument than the treaty
     r"|\b[Gg]eneral [Cc]omment(?: [Nn]o\.? ?\d+)?|\b[Gg]eneral [Rr]ecommendation(?: [Nn]o\.? ?\d+)?")
+# "the UNTOC firearms protocol": up to three words before "protocol" (its qualifiers, read back to the
+# first function word); "optional", "additional" and ordinals of the corpus's own protocols qualify none.
+_PROTOCOL_NAME = re.compile(r"(?P<before>(?:[\w'\u2019-]+\s+){1,3})(?P<head>protocols?)\b", re.I)
+_GENERIC_PROTOCOL = frozenset({"optional", "additional", "first", "1st", "new", "relevant", "said"})
 # Question words an instrument match may take in from the sentence's start ("Does the EU ... Act").
 _QUESTION_OPENING = re.compile(r"^(?:(?:does|do|did|is|are|was|were|what|which|how|why|can|could|would|will|under|"
                                r"in|according\s+to)\s+)*(?:the\s+)?", re.I)
@@ -340,6 +344,8 @@ class ExtractiveAnswerer:
         self._pervasive_for: object = None
         self._phrases: dict[tuple[str, frozenset[str]], bool] = {}
         self._phrases_for: object = None
+        self._names: frozenset[str] = frozenset()
+        self._names_for: object = None
 
     # -- candidates ------------------------------------------------------------------
     def sentences(self, passages: list[Passage], limit: int = 8) -> list[Sentence]:
@@ -909,7 +915,44 @@ class ExtractiveAnswerer:
             if re.match(r"general (?:comment|recommendation)", name, re.I):
                 return f"the texts do not contain {name}: it is a treaty body's reading of a treaty, not its text"
             return f"the texts do not contain the rules of the {name}"
+        return self._other_protocol(question, known)
+
+    def _other_protocol(self, question: str, known: set[tuple[int, int]]) -> str | None:
+        """A protocol named by what it is about ("the UNTOC firearms protocol", "the palermo
+        trafficking protocol", "the Second Additional Protocol") that no indexed document's name
+        covers is another instrument. Only a qualifier that names no indexed document counts:
+        "the optional protocol", "the CRC protocol" and "the Budapest protocol" are the corpus's own."""
+        frame = frame_stems()
+        for m in _PROTOCOL_NAME.finditer(question):
+            if any(a <= m.start("head") < b for a, b in known):
+                continue
+            qualifiers: list[str] = []
+            first = m.start("head")  # where the name starts, as written
+            for w in reversed(list(re.finditer(r"[\w'\u2019-]+", m.group("before")))):
+                word = re.sub(r"['\u2019]s$", "", w.group(0).lower())
+                if word not in _GENERIC_PROTOCOL:  # "the Second Additional Protocol": read on past "additional"
+                    stems = tokenize(word)
+                    if not stems or any(t in frame for t in stems):
+                        break
+                    qualifiers.append(word)
+                first = m.start("before") + w.start()
+            names = self._document_name_stems()
+            own = [w for w in qualifiers if not all(t in names for t in tokenize(w))]
+            name = question[first:m.end("head")]
+            if own and not self._phrase_in_texts(name):
+                return f"the texts do not contain the {name}"
         return None
+
+    def _document_name_stems(self) -> frozenset[str]:
+        """Stems of every name of every indexed document (titles, short titles, aliases)."""
+        docs = self.index.documents
+        if self._names_for is not docs:
+            words = set()
+            for doc_id, meta in docs.items():
+                for n in [*ALIASES.get(doc_id, []), meta.title or "", meta.short_title or "", doc_id]:
+                    words.update(tokenize(n))
+            self._names, self._names_for = frozenset(words), docs
+        return self._names
 
     def _phrase_in_texts(self, phrase: str) -> bool:
         """Does any chunk contain the phrase? A scan of every chunk, so remembered per index
