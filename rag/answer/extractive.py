@@ -134,7 +134,8 @@ _OUTSIDE_FACTS = re.compile(
     r"|\bha(?:s|ve) (?-i:[A-Z])\w+(?: (?-i:[A-Z])\w+)? (?:ratified|signed|acceded|joined)\b"
     r"|\b(?:ratification|signature|accession) (?:status|count|date)s?\b"
     r"|\b(?:in what year|on what date|what date|which year|when) did\b[^?]*\b(?:ratif\w*|sign|accede|join|"
-    r"(?:enter(?:ed)?|come|came) into (?:force|effect)|adopt)\b"
+    r"enter(?:ed)? into force|adopt)\b"
+    r"|\b(?:in what year|on what date|what date|which year) did\b[^?]*\b(?:come|came) into (?:force|effect)\b"
     r"|\b(?:how many|which|what) (?:states|countries|parties|governments|nations)(?:\s+parties)?\s+(?:have|has)\s+"
     r"(?:\w+\s+)?(?:accepted|recogni[sz]ed|made|entered|lodged|deposited|withdrawn|invoked)\b"
     # what states have done: practice, not text
@@ -181,6 +182,7 @@ _INSTRUMENT = re.compile(
 # first function word); "optional", "additional" and ordinals of the corpus's own protocols qualify none.
 _PROTOCOL_NAME = re.compile(r"(?P<before>(?:[\w'\u2019-]+\s+){1,3})(?P<head>protocols?)\b", re.I)
 _GENERIC_PROTOCOL = frozenset({"optional", "additional", "first", "1st", "new", "relevant", "said"})
+_AFTER_PROTOCOL_NOUN = re.compile(r"\s+(?:\(\w+\)\s+)?(?:address(?:es)?|calls?|numbers?|traffic|packets?|version)\b", re.I)
 # Question words an instrument match may take in from the sentence's start ("Does the EU ... Act").
 _QUESTION_OPENING = re.compile(r"^(?:(?:does|do|did|is|are|was|were|what|which|how|why|can|could|would|will|under|"
                                r"in|according\s+to)\s+)*(?:the\s+)?", re.I)
@@ -239,8 +241,9 @@ _NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve
 
 _TIMING_WORDS = re.compile(r"\b(?:promptly|without (?:undue |unreasonable )?delay|as soon as (?:possible|practicable)|"
                            r"expeditious(?:ly)?|immediately|forthwith|within a reasonable (?:time|period)|"
-                           r"speedy|urgent(?:ly)?|period of time|limitation periods?|statutes? of limitations?|"
-                           r"time[- ]limits?|deadlines?)\b", re.I)
+                           r"speedy|urgent(?:ly)?|prompt|period of time|limitation periods?|statutes? of limitations?|"
+                           r"time[- ]limits?|deadlines?|as soon as circumstances (?:so )?permit|at any time|"
+                           r"(?:no|not) later than|on the date)\b", re.I)
 
 
 def _spellings(stem: str) -> set[str]:
@@ -267,13 +270,15 @@ def _base_forms(word: str) -> set[str]:
         out.add(w[:-2])
     if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
         out.add(w[:-1])
+    if len(w) > 4 and w.endswith("ied"):
+        out.add(w[:-3] + "y")  # "bullied" -> "bully"
     for suffix in ("ing", "ed"):
         if len(w) > len(suffix) + 2 and w.endswith(suffix):
             base = w[: -len(suffix)]
             out |= {base, base + "e"}
             if base[-1] == base[-2]:
                 out.add(base[:-1])  # "slapping" -> "slap"
-    return out
+    return {v for form in out for v in _spellings(form)}  # "criticising" -> "criticize"
 
 
 def _ordinary_word(word: str, english: frozenset[str]) -> bool:
@@ -590,6 +595,8 @@ class ExtractiveAnswerer:
                 if better.kind == "yes":
                     judged = better
         unsaid = self._unsaid(judged, concepts) if judged.kind == "partly" and not judged.permissive else []
+        if unsaid and _BOTH.search(topic):
+            unsaid = []  # "both a public hearing and a jury trial": a half no text uses is not said
         if unsaid:
             # The asker's own words: an ordinary English word that no text of the corpus uses, nor
             # any glossary equivalent of it ("skin colour" where the treaties say "colour"), cannot
@@ -665,13 +672,14 @@ class ExtractiveAnswerer:
                 # "Not elsewhere" is a claim about every text: made only when no provision found carries
                 # even part of the subject. A provision that carries more of it than the named one is
                 # where the reader should look, and is quoted.
-                closest, share = self._closest_elsewhere(concepts, topic, passages, inside,
-                                                         *((in_doc, everywhere) if signals is not None else ()))
+                lacking = [c for c in concepts if c not in judged.carried]
+                closest, share, any_part = self._closest_elsewhere(
+                    concepts, lacking, topic, passages, inside, *((in_doc, everywhere) if signals is not None else ()))
                 if closest and share > len(judged.carried):
                     sections.append((f"No other provision found carries all of {topic}; the closest is "
                                      f"{closest[0].provision.label}:", closest))
                     instead_shown = closest
-                elif closest:
+                elif any_part:
                     sections.append((f"No other provision found carries all of {topic}.", []))
                 else:
                     sections.append((f"The texts searched do not address {topic} elsewhere.", []))
@@ -781,31 +789,34 @@ class ExtractiveAnswerer:
             out += sents[:2]
         return out
 
-    def _closest_elsewhere(self, concepts: list[Concept], topic: str, passages: list[Passage],
-                           inside: list[Passage], in_doc: list[Passage] | None = None,
-                           everywhere: list[Passage] | None = None) -> tuple[list[Sentence], int]:
+    def _closest_elsewhere(self, concepts: list[Concept], lacking: list[Concept], topic: str,
+                           passages: list[Passage], inside: list[Passage], in_doc: list[Passage] | None = None,
+                           everywhere: list[Passage] | None = None) -> tuple[list[Sentence], int, bool]:
         """When no provision outside the named one carries the whole subject: the treaty provision
-        found that carries most of it (at least two concepts; the same treaty first) and how many
-        concepts it carries, so that
-        the reader sees where to look instead of a claim that the texts are silent ("bribery of
-        employees of private companies" is UNCAC Art. 21's "any person who ... works ... for a
-        private sector entity")."""
+        found that carries most of it (at least two concepts, one of them `lacking` from the named
+        provision; the same treaty first), how many concepts it carries, and whether any provision
+        found carries any part of it. So that the reader sees where to look instead of a claim
+        that the texts are silent ("bribery of employees of private companies" is UNCAC Art. 21's
+        "any person who ... works ... for a private sector entity")."""
         same_doc = inside[0].chunk.doc_id
+        lacking_ids = {id(c) for c in lacking}
         best: tuple[tuple[int, int, int], Passage] | None = None
+        any_part = False
         for order, p in enumerate(self._outside(topic, passages, inside, in_doc, everywhere)):
             if p.chunk.metadata.get("doc_type") != "treaty" or "preamble" in p.chunk.provision_id:
                 continue
-            got = len(carried(concepts, f"{p.chunk.text} {self._title(p)}"))
-            if got < 2:
+            got = carried(concepts, f"{p.chunk.text} {self._title(p)}")
+            any_part = any_part or bool(got)
+            if len(got) < 2 or (lacking_ids and not any(id(c) in lacking_ids for c in got)):
                 continue
-            key = (-got, 0 if p.chunk.doc_id == same_doc else 1, order)
+            key = (-len(got), 0 if p.chunk.doc_id == same_doc else 1, order)
             if best is None or key < best[0]:
                 best = (key, p)
         if best is None:
-            return [], 0
+            return [], 0, any_part
         sents = self.sentences([best[1]], limit=1)
         sents.sort(key=lambda s: -len(carried(concepts, s.text)))
-        return sents[:1], -best[0][0]
+        return sents[:1], -best[0][0], any_part
 
     # -- output ----------------------------------------------------------------------
     def _compose(self, question: str, sections: list[tuple[str, list[Sentence]]], passages: list[Passage],
@@ -924,17 +935,24 @@ class ExtractiveAnswerer:
         "the optional protocol", "the CRC protocol" and "the Budapest protocol" are the corpus's own."""
         frame = frame_stems()
         for m in _PROTOCOL_NAME.finditer(question):
-            if any(a <= m.start("head") < b for a, b in known):
+            # Written as a name: "Protocol" and its qualifiers capitalised ("the Kyoto Protocol", "the
+            # Second Optional Protocol"); "an interview protocol", "internet protocol addresses" and
+            # "the complaints protocol" (the corpus's own, described) are words, not instruments.
+            if not m.group("head")[0].isupper() or any(a <= m.start("head") < b for a, b in known) \
+                    or _AFTER_PROTOCOL_NOUN.match(question, m.end("head")):
                 continue
             qualifiers: list[str] = []
             first = m.start("head")  # where the name starts, as written
             for w in reversed(list(re.finditer(r"[\w'\u2019-]+", m.group("before")))):
-                word = re.sub(r"['\u2019]s$", "", w.group(0).lower())
+                written = w.group(0)
+                word = re.sub(r"['\u2019]s$", "", written.lower())
                 if word not in _GENERIC_PROTOCOL:  # "the Second Additional Protocol": read on past "additional"
                     stems = tokenize(word)
-                    if not stems or any(t in frame for t in stems):
+                    if not stems or any(t in frame for t in stems) or not written[0].isupper():
                         break
                     qualifiers.append(word)
+                elif not written[0].isupper():
+                    break
                 first = m.start("before") + w.start()
             names = self._document_name_stems()
             own = [w for w in qualifiers if not all(t in names for t in tokenize(w))]
@@ -1075,7 +1093,10 @@ class ExtractiveAnswerer:
         # own subject; the earlier turn's words only when it has none.
         subject: list[Concept] = []
         for text in (own, topic):
-            asked = _QUANTITY.sub(" ", _CONDITION.sub("", text))
+            main = _CONDITION.sub("", text)
+            # the main clause's subject, or the condition's when the main clause has none ("If a
+            # State objects to a reservation, how long does it have?")
+            asked = _QUANTITY.sub(" ", main if key_concepts(_QUANTITY.sub(" ", main), self._is_common) else text)
             if unit and (unit.group("duration") or unit.group("timing")):
                 asked = re.sub(r"\b(?:last|lasts|lasting|take|takes|remain|remains|stay|stays)\b", " ", asked,
                                flags=re.I)
@@ -1096,9 +1117,15 @@ class ExtractiveAnswerer:
             # a length of time, all but one of three or more: "recruited into the armed forces" speaks
             # of "persons", not "children"), and one of its sentences that speaks of the subject states
             # the number ("the term 'minor' ... under 18 years of age")
-            need = len(subject) - (1 if len(subject) >= 3 and unit_name in ("age", "duration", "timing") else 0)
+            need = len(subject) - (1 if len(subject) >= 3 and unit_name in ("age", "duration") else 0)
+            in_sentence = 1
+            if unit_name == "timing":
+                # a time limit is said in the texts' own words ("within three months after the receipt
+                # of the communication, the receiving State shall ..."): half the subject, in the
+                # very sentence that sets it
+                need = in_sentence = (len(subject) + 1) // 2
             return len(carried(subject, t)) >= need and any(
-                _stated_quantity(s, unit_name) and (not subject or carried(subject, s))
+                _stated_quantity(s, unit_name) and (not subject or len(carried(subject, s)) >= in_sentence)
                 for _, _, s in sentence_spans(t, 0, len(t)))
 
         if unit and not any(states_it(t) for t in texts):
@@ -1122,8 +1149,8 @@ class ExtractiveAnswerer:
         if len(docs) != 1:
             return None
         subject = _SUBJECT.search(own)
-        wanted = key_concepts(subject.group("subject") if subject else own, self._is_common, ordinary=True,
-                              is_rare=self._is_rare)
+        wanted = key_concepts(_QUANTITY.sub(" ", subject.group("subject") if subject else own), self._is_common,
+                              ordinary=True, is_rare=self._is_rare)  # "is there a time limit": not its subject
         doc_id = next(iter(docs))
         texts = [p.chunk.embed_text for p in support if p.chunk.doc_id == doc_id]
         # Every concept, or all but one (of two, or of three or more): "suspend rights in a national
