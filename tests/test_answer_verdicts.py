@@ -456,3 +456,21 @@ def test_the_corpus_own_protocols_are_not_outside_the_texts(qa, question, doc):
     answer = qa.ask(question)
     assert not answer.refused, answer.answer
     assert any(c.doc_id == doc for c in answer.citations)
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("What fine in euros does Article 13 of the Budapest Convention set for companies held liable?", "euros"),
+    ("What prison term does Article 16 UNCAC prescribe for bribing a foreign public official?",
+     "sets a length of time"),
+    ("How much are Human Rights Committee members paid under Article 35 ICCPR?", "sets an amount"),
+])
+def test_a_figure_the_named_provision_does_not_state_is_not_addressed(qa, question, reason):
+    answer = qa.ask(question)
+    assert answer.refused and answer.verdict.kind == "not_addressed", answer.answer
+    assert reason in answer.answer
+    assert answer.citations  # what the provision does say is quoted, so the reader can check
+
+
+def test_what_happened_at_the_latest_meeting_is_not_in_the_texts(qa):
+    answer = qa.ask("Where was the latest session of the Conference of the States Parties to UNCAC held?")
+    assert answer.refused and answer.verdict.kind == "not_addressed", answer.answer

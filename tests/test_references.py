@@ -72,6 +72,10 @@ def test_no_reference_in_a_plain_question(metas):
     # ...or with its parent in the possessive
     ("Who may complain under the ICCPR's First Optional Protocol?", ["iccpr-op1"]),
     ("Does the CRC’s optional protocol cover child prostitution?", ["crc-opsc"]),
+    # ...after its parent without "to the", and a first protocol called "first" in every form
+    ("first optional protocol iccpr, art 12 - what does it provide", ["iccpr-op1"]),
+    ("Does Article 8 of the first additional protocol to the Budapest Convention extend its powers?",
+     ["budapest-protocol-1"]),
     # ...while the parent named alone is still the parent.
     ("Does the Budapest Convention cover illegal access?", ["budapest-convention"]),
 ])

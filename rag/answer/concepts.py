@@ -51,7 +51,8 @@ seems seemed several since somebody somehow someone somewhere sometime sometimes
 took taken thereby therefore therein thereupon though thus together toward towards unless until up
 use used uses using via well whatever whenever wherever while whoever whole yet yourself yourselves
 off ok okay lot lots basically literally sort anymore define defines defined dont doesnt didnt cant
-couldnt wouldnt shouldnt wont isnt arent wasnt werent havent hasnt country countries person persons
+couldnt wouldnt shouldnt wont isnt arent wasnt werent havent hasnt hes shes im ive youre theyre
+thats whats theres country countries person persons
 people individual individuals entitle entitles entitled
 """.split()
 

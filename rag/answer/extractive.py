@@ -199,10 +199,11 @@ _BODY_READING = re.compile(r"\bgeneral (?:comment|recommendation) (?:no\.? ?)?\d
 _UNITS = r"years?|months?|weeks?|days?|hours?|euros?|dollars?|percent|per cent"
 _QUANTITY = re.compile(
     r"\b(?:how many|how much|how long|max(?:imum)?|min(?:imum)?|number of|amount of)\b[^?.]*?\b(?P<unit>" + _UNITS + r")\b"
-    r"|\bin (?P<unit_in>" + _UNITS + r")\b"
+    r"|\bin (?:us |u\.s\. |american |canadian |australian )?(?P<unit_in>" + _UNITS + r")\b"
     # a sum of money or a threshold: any figure would do ("what cash amount triggers ...", "the maximum fine")
     r"|\b(?:how much (?:money|compensation|damages|cash)|what (?:\w+ )?(?:amount|threshold|sum)|(?:above|over|below|under) what (?:\w+ )?value|"
-    r"(?:maximum|minimum) (?:fine|amount|sum|penalty|compensation)"
+    r"(?:maximum|minimum) (?:fine|amount|sum|penalty|compensation)|(?:what|which) fines?\b(?! \w+ (?:of|for|on) the)"
+    r"|how much (?:are|is|do|does|will|would)\b[^?]*\b(?:paid|earn|earns|cost|costs|receive|receives|get|gets)\b"
     r"|how (?:big|large|high|heavy|much)(?: an?| the)? (?:fines?|penalt(?:y|ies)|monetary sanctions?)"
     r"|how (?:big|large|high|heavy) (?:are|is|would|will|could|can|must)\b[^?]*\b(?:fines?|penalt(?:y|ies))"
     r"|what (?:size|level) of (?:fines?|penalt(?:y|ies)))\b"
@@ -211,6 +212,7 @@ _QUANTITY = re.compile(
     r"(?:minimum|maximum) age)(?![-\w])|how old\b|age of (?:\w+ )?(?:consent|criminal responsibility|majority)\b)"
     # a length of time or of a sentence: "how long", "the maximum prison term"
     r"|\b(?P<duration>how long|(?:max(?:imum)?|min(?:imum)?) (?:prison |jail )?(?:term|sentence|punishment|time)|"
+    r"(?:what|which) (?:length of )?(?:prison|jail|custodial) (?:terms?|sentences?)|"
     r"(?:max(?:imum)?|min(?:imum)?) (?:period|duration))\b"
     # a time limit: a length of time, or the texts' own word for one ("promptly", "without delay")
     r"|\b(?P<timing>time limits?|deadlines?|how (?:soon|quickly))\b",
@@ -219,7 +221,7 @@ _QUANTITY = re.compile(
 # Where a question names its subject: "does T regulate <X>", "what does T say about <X>".
 # What happened, or what holds in the world now: tense and time words, not a treaty's wording.
 _NOW = (r"currently|still|today|nowadays|so far|to date|up to now|until now|in practice|actually|these days|"
-        r"right now|recently")
+        r"right now|recently|latest|most recent|current")
 _EVENTS = re.compile(r"\b(?:has\b[^?]{0,60}\bever|have\b[^?]{0,60}\bever|ever been|" + _NOW + r")\b", re.I)
 _TIME_WORDS = re.compile(r"\b(?:ever|" + _NOW + r")\b", re.I)  # _EVENTS' own words: they frame the question, not its subject
 _NAME = re.compile(r"\b[A-Z][a-z]{2,}\b")  # a capitalised word: a name, unless it opens a sentence or frames one
@@ -310,7 +312,9 @@ def _stated_quantity(text: str, unit: str | None) -> bool:
         return _stated_quantity(text, "duration") or bool(_TIMING_WORDS.search(text))
     stem = (unit or "").lower().rstrip("s")
     if not stem or stem in ("how much", "fines of", "fine of"):
-        return bool(re.search(r"\d", text))
+        # any figure, but not the number of a provision referred to ("Article 12", "paragraph 3")
+        return bool(re.search(r"\d", re.sub(r"\b(?:articles?|arts?\.?|paragraphs?|paras?\.?)\s*\d+\w*", " ",
+                                            text, flags=re.I)))
     if stem == "year":  # "persons below eighteen years of age" states an age, not a number of years
         text = re.sub(rf"\bage of (?:\d+|{_NUMBER_WORDS})(?:[- ]\w+)? years?\b|"
                       rf"\b(?:\d+|{_NUMBER_WORDS})(?:[- ]\w+)?[- ]years? (?:of age|old)\b", " ", text, flags=re.I)
@@ -1086,7 +1090,9 @@ class ExtractiveAnswerer:
                         and self._term_gap(own_concepts, [c], support, False, record):
                     return f"the texts never use the term \u201c{c.label}\u201d"
         texts = [p.chunk.embed_text for p in (support if named else support[:6])]  # with the article's title
-        unit = _QUANTITY.search(question)
+        found = list(_QUANTITY.finditer(question))
+        # "What fine in euros ...": the match that names a unit, if any, says what the number counts
+        unit = next((m for m in found if m.group("unit") or m.group("unit_in")), found[0] if found else None)
         # What the number is a number of: the question less its quantity words ("how long", "at what
         # age") and, for a length of time, the verbs that only say it lasts ("last", "take").
         # The question's own words first: a follow-up ("how long can it be preserved?") is about its
