@@ -19,6 +19,7 @@ from .model import Answer, Filters, Passage, Provision, Turn
 from .references import QuestionRefs
 from .retrieve import Retriever
 from .settings import Settings
+from .textspeak import spell_out
 
 
 class QuestionError(ValueError):
@@ -122,7 +123,8 @@ class TreatyQA:
         `visible` (from visible_doc_ids) bounds every search of this answer, including the
         answerer's own topic searches: other users' uploads are never retrieved or cited."""
         t_start = time.perf_counter()
-        question = self.check_question(question)
+        typed = self.check_question(question)
+        question = spell_out(typed)  # "ppl", "bc", "dms": read as the words they stand for
         if visible is not None:
             chosen = [d for d in (filters.doc_ids if filters else []) if d in visible]
             filters = (filters or Filters()).model_copy(update={"doc_ids": chosen or list(visible) or ["\0none"]})
@@ -168,6 +170,7 @@ class TreatyQA:
         timings["answer"] = time.perf_counter() - t1
         timings["total"] = time.perf_counter() - t_start
         answer.timings = {**answer.timings, **timings}
+        answer.question = typed
         answer.notices = query.notices + answer.notices
         answer.assumed_document = answer.assumed_document or query.assumed_document
         answer.resolved_question = query.search_text

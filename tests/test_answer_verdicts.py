@@ -466,3 +466,55 @@ def test_a_figure_the_named_provision_does_not_state_is_not_addressed(qa, questi
 def test_what_happened_at_the_latest_meeting_is_not_in_the_texts(qa):
     answer = qa.ask("Where was the latest session of the Conference of the States Parties to UNCAC held?")
     assert answer.refused and answer.verdict.kind == "not_addressed", answer.answer
+
+
+@pytest.mark.parametrize("question, kind, said", [
+    # no sentence states a time, and none speaks of one: the provision sets none
+    ("Does Article 2 of the ICCPR Optional Protocol fix a time limit for sending a communication?", "no",
+     "does not set a time limit"),
+    # it speaks of a minimum age but states no figure
+    ("Does Article 40 of the CRC set the minimum age of criminal responsibility?", "partly",
+     "but does not state an age"),
+])
+def test_a_figure_asked_of_a_named_provision_is_decided_by_whether_it_states_one(qa, question, kind, said):
+    answer = qa.ask(question)
+    assert answer.verdict is not None and answer.verdict.kind == kind, answer.answer
+    assert said in answer.answer
+    assert answer.citations and answer.citations[0].article == answer.verdict.provision.split("Art. ")[1]
+
+
+def test_a_figure_the_named_provision_states_keeps_its_yes(qa):
+    answer = qa.ask("Does Article 29 of the Budapest Convention set a minimum period for keeping preserved data?")
+    assert answer.verdict.kind == "yes", answer.answer
+    assert "sixty days" in " ".join(c.text for c in answer.citations)
+
+
+def test_points_say_what_their_lead_in_says_of_them(qa):
+    # OPSC Art. 4(2): "Each State Party may take such measures ... in the following cases: (a) When the
+    # alleged offender is a national of that State": permitted, not required.
+    answer = qa.ask("Is a State required by Article 4 of the OPSC to take jurisdiction when the victim is one "
+                    "of its nationals?")
+    assert answer.verdict is not None and answer.verdict.kind == "partly", answer.answer
+    answer = qa.ask("Art 27 Lanzarote: do states have to withdraw parental rights from convicted offenders?")
+    assert answer.verdict is not None and answer.verdict.kind == "partly", answer.answer  # 27(4) "may adopt"
+
+
+@pytest.mark.parametrize("question", [
+    "What did the Lanzarote Committee of the Parties recommend in its last report?",
+    "When did the UNCAC review mechanism start its first cycle?",
+])
+def test_what_a_treaty_body_later_decided_is_not_in_the_texts(qa, question):
+    assert_not_addressed(qa.ask(question), "do not record what those bodies later decided")
+
+
+def test_the_drafting_committee_is_not_a_body_whose_acts_the_texts_lack(qa):
+    answer = qa.ask("What did the Ad Hoc Committee conclude about human rights safeguards?")
+    assert "do not record what those bodies later decided" not in answer.answer
+
+
+def test_chat_shorthand_is_read_as_the_words_it_stands_for(qa):
+    typed = "my 13 yo keeps getting dms from an adult who wants to meet her irl, is that a crime?"
+    answer = qa.ask(typed)
+    assert not answer.refused, answer.answer
+    assert any(c.doc_id == "lanzarote-convention" and c.article == "23" for c in answer.citations)
+    assert answer.question == typed  # the answer keeps the question as it was typed

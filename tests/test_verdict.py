@@ -219,3 +219,57 @@ def test_a_requirement_asked_for_is_a_question_about_an_obligation(question):
     from rag.answer.verdict import asks_obligation
 
     assert asks_obligation(question)
+
+
+PROMOTED_POINTS = [Paragraph("CRC, Art. 40(3)", [
+    "States Parties shall seek to promote the establishment of laws, procedures, authorities and institutions "
+    "specifically applicable to children alleged as, accused of, or recognized as having infringed the penal law, "
+    "and, in particular:",
+    "a) The establishment of a minimum age below which children shall be presumed not to have the capacity to "
+    "infringe the penal law;"])]
+REQUIRED_POINTS = [Paragraph("Budapest Convention, Art. 35(1)", [
+    "Such assistance shall include facilitating, or, if permitted by its domestic law and practice, directly "
+    "carrying out the following measures:",
+    "c) the collection of evidence, the provision of legal information, and locating of suspects."])]
+
+
+def test_a_point_says_what_its_lead_in_says_of_it():
+    # "shall seek to promote ... in particular: (a) a minimum age": promoted, not required
+    judged = judge_coverage(key_concepts("minimum age"), PROMOTED_POINTS, obligation=True)
+    assert judged.kind == "partly" and judged.permissive
+    # a lead-in that obliges first ("shall include facilitating, or, if permitted, ...") requires its points
+    judged = judge_coverage(key_concepts("locating suspects"), REQUIRED_POINTS, obligation=True)
+    assert judged.kind == "yes" and not judged.permissive
+
+
+@pytest.mark.parametrize("question", [
+    "Does Lanzarote Article 12 make reporting compulsory for doctors?",
+    "Is reporting mandatory under Article 12?",
+])
+def test_compulsory_and_mandatory_ask_for_an_obligation(question):
+    from rag.answer.verdict import asks_obligation
+
+    assert asks_obligation(question)
+
+
+@pytest.mark.parametrize("topic, expected", [
+    ("a right to compensation for victims found", ["compensation", "victims"]),
+    ("cases where the victim's age is uncertain", ["victim", "age", "uncertain"]),
+])
+def test_framing_nouns_and_verbs_are_not_key_concepts(topic, expected):
+    assert labels(key_concepts(topic)) == expected
+
+
+def test_a_passive_obligation_names_its_topic_after_the_article():
+    from rag.answer.extractive import coverage_question
+
+    m = coverage_question("Is a country required by Article 4 of the OPSC to have jurisdiction over its nationals?")
+    assert m is not None and m.group("art") == "4"
+    assert m.group("topic").strip(" ?") == "have jurisdiction over its nationals"
+
+
+def test_an_article_named_before_a_yes_no_question_is_the_one_asked_about():
+    from rag.answer.extractive import yes_no_about_article
+
+    read = yes_no_about_article("Art 27 Lanzarote: do states have to withdraw parental rights?", {})
+    assert read is not None and read.art == "27" and "withdraw parental rights" in read.topic

@@ -21,7 +21,7 @@ from ..references import ALIASES, find_documents, strip_documents
 from ..settings import Settings
 from . import weigh
 from .concepts import Concept, carried, display, frame_stems, key_concepts
-from .verdict import Paragraph, asks_obligation, carries_all, judge_coverage, permissive_only
+from .verdict import Paragraph, asks_obligation, carries_all, judge_coverage, permissive_evidence
 
 NOT_ADDRESSED = "The texts do not address this question."
 # "Does Article X cover Y?" in the forms people use: the verb may be any that asks whether a
@@ -38,6 +38,9 @@ _ARTICLE = r"\b(?:articles?|arts?\.?)\s*(?P<art>\d{1,5})"
 _COVERAGE_FORMS = [
     re.compile(r"^\s*(?:does|do|is|are|can|will|would|could|must|shall|may)\b(?P<pre>.*?)" + _ARTICLE +
                r"(?P<mid>.*?)\b(?:" + _VERBS + r")(?:s|es|d)?\b(?P<topic>.+?)\??\s*$", re.I),
+    # "Is a country required by Article 4 of the OPSC to have jurisdiction ...?"
+    re.compile(r"^\s*(?:is|are)\s+[^?]*?\b(?:required|obliged|obligated|bound|allowed|permitted|entitled)\s+(?:by|under)"
+               r"\s+(?:the\s+)?" + _ARTICLE + r"[^?]*?\s+to\s+(?P<topic>.+?)\??\s*$", re.I),
     re.compile(r"^\s*(?:is|are|was|were)\s+(?P<topic>.+?)\s+(?:" + _PARTICIPLES + r")\s+(?:by|in|under|within)\s+"
                r"(?:[^?]*?)" + _ARTICLE, re.I),
     re.compile(r"^\s*(?:under|according to|in)\s+(?:[^,?]*?)" + _ARTICLE + r"[^,?]*,?\s*(?:is|are|can|could|must|"
@@ -107,9 +110,17 @@ _ARTICLE_PHRASE = re.compile(r"(?:\b(?:under|in|of|by|according to)\s+)?(?:the\s
                              r"treaty)\b)?", re.I)
 
 
+# "Art 27 Lanzarote: do states have to ...?": the provision first, then a yes/no question.
+_LEADING_REFERENCE = re.compile(r"^[^?:\u2013\u2014]*?" + _ARTICLE + r"[^?:\u2013\u2014]*?\s*[:\u2013\u2014-]\s*"
+                                r"(?=(?:does|do|is|are|can|could|must|shall|should|may|might|will|would)\b)", re.I)
+
+
 def yes_no_about_article(question: str, metas) -> LooseCoverage | None:
     """The last resort of coverage reading: a yes/no question naming exactly one article, whose
     topic is the question less its auxiliary, the article and the document's name."""
+    lead = _LEADING_REFERENCE.match(question)
+    if lead and not re.search(_ARTICLE, question[lead.end():], re.I):
+        question = f"{question[lead.end():].rstrip(' ?')} under article {lead.group('art')}?"
     m = _YES_NO.match(question)
     arts = list(re.finditer(_ARTICLE, question, re.I))
     if not m or len(arts) != 1 or _SEVERAL_ARTICLES.search(question) or _LAWFUL.search(question):
@@ -125,6 +136,16 @@ def yes_no_about_article(question: str, metas) -> LooseCoverage | None:
 
 
 # Questions about facts that treaty texts do not contain: who signed or ratified, and when.
+# What a body a treaty sets up has done: its decisions and reports are not in the treaty. (The drafting
+# committee's work is, in the commentaries: "ad hoc" is not such a body.)
+_BODY = (r"(?:(?!ad hoc)[\w'-]+\s+){0,5}?(?:committee|conference|group|mechanism|review|cycle|body|bodies|t-cy|"
+         r"secretariat)(?:\s+of\s+(?:the\s+)?(?:states\s+)?parties)?")
+_BODY_ACTS = re.compile(
+    r"\bwhat did (?:the |its |this |that )?" + _BODY + r"\b[^?]{0,40}?\b(?:decide|conclude|find|recommend|say|adopt|"
+    r"agree|state|rule|report|publish|issue)\b"
+    r"|\bwhen did (?:the |its |this |that )?" + _BODY + r"\b[^?]{0,40}?\b(?:finish|complete|end|start|begin|meet|hold|"
+    r"adopt|conclude|launch|publish|issue)\b"
+    r"|\bat its (?:latest|last|most recent|previous|next) (?:meeting|session|plenary)\b", re.I)
 _OUTSIDE_FACTS = re.compile(
     r"\bhow many (?:states|countries|parties|nations|signator\w*)\b[^?]*\b(?:ratif\w*|signed|acceded|joined|"
     r"parties to|members?)\b"
@@ -165,7 +186,8 @@ _OUTSIDE_FACTS = re.compile(
     r"sent|investigated|charged|sentenced|rescued|identified|reported|brought|made)\b"
     r"|\bhow many (?:\w+ )?(?:people|persons|individuals|cases|requests|times|children|victims|prosecutions|convictions|"
     r"extraditions|complaints|communications|investigations|arrests)\b[^?]*\b(?:since (?:19|20)\d\d|so far|to date|"
-    r"up to now|until now|last year|in (?:19|20)\d\d)\b",
+    r"up to now|until now|last year|in (?:19|20)\d\d)\b"
+    r"|" + _BODY_ACTS.pattern,
     re.I,
 )
 # Another instrument named in the question ("the GDPR", "the UK Online Safety Act"): its rules are
@@ -319,6 +341,31 @@ def _stated_quantity(text: str, unit: str | None) -> bool:
         text = re.sub(rf"\bage of (?:\d+|{_NUMBER_WORDS})(?:[- ]\w+)? years?\b|"
                       rf"\b(?:\d+|{_NUMBER_WORDS})(?:[- ]\w+)?[- ]years? (?:of age|old)\b", " ", text, flags=re.I)
     return bool(re.search(rf"\b(?:\d+|{_NUMBER_WORDS})(?:[- ]\w+)?[- ]{re.escape(stem)}s?\b", text, re.I))
+
+
+def _quantity_unit(m: re.Match, question: str = "") -> str | None:
+    """What a _QUANTITY match counts: a unit ("years", "euros"), "age", "duration", "timing", or None (an amount)."""
+    unit = m.group("unit") or m.group("unit_in") or ("age" if m.group("age") else "duration" if m.group("duration")
+                                                     else "timing" if m.group("timing") else None)
+    if unit and unit.lower().startswith("year") and re.search(r"\byears? (?:of age|old)\b", question, re.I):
+        return "age"  # "under how many years of age ..."
+    return unit
+
+
+# The words a provision uses when it speaks of a figure without stating it ("the establishment of a
+# minimum age"): a "partly" to a question asking whether it sets one. A time limit has none: the
+# texts' own words for one ("promptly", "without delay") state it (_stated_quantity).
+_FIGURE_WORDS = {"age": r"\bage\b", "duration": r"\b(?:period|duration)s?\b"}
+
+
+def _figure_asked(topic: str) -> re.Match | None:
+    """The figure a coverage question asks the provision to set ("a deadline for ...", "a minimum age
+    of ...", "how long data has to be preserved"), or None. "The age of criminal responsibility" and
+    "how old the victim is" name a subject, not a figure asked for."""
+    m = _QUANTITY.search(topic)
+    if m is None or (m.group("age") and re.match(r"(?:age of|how old)\b", m.group(0), re.I)):
+        return None
+    return m
 
 
 _BOTH = re.compile(r"\bboth\b[^?]+\band\b", re.I)
@@ -564,7 +611,13 @@ class ExtractiveAnswerer:
         topic = _STOP_TOPIC.sub("", cov.group("topic")).strip(" ?.")
         topic = strip_documents(topic, [], self.index.documents) or topic  # "... under the Lanzarote Convention"
         topic = re.sub(r"\s+(?:under|in|of|by|from|within|according to)(?:\s+the)?\s*$", "", topic, flags=re.I) or topic
-        concepts = key_concepts(topic, self._is_common, ordinary=True, is_rare=self._is_rare)
+        # "Does Article 2 set a deadline for submitting a communication?": the deadline is a figure the
+        # provision states or not; the rest of the subject is judged by its words.
+        figure = _figure_asked(topic)
+        rest = f"{topic[:figure.start()]} {topic[figure.end():]}".strip() if figure else topic
+        concepts = key_concepts(rest, self._is_common, ordinary=True, is_rare=self._is_rare) if rest else []
+        if figure and not concepts:
+            concepts = key_concepts(topic, self._is_common, ordinary=True, is_rare=self._is_rare)
         inside = [p for p in passages if p.reason == "reference"]
         inside = [p for p in inside if p.target == inside[0].target] if inside else inside  # the first one named
         if not concepts or not inside:
@@ -637,7 +690,7 @@ class ExtractiveAnswerer:
             # words ("yes"): weighed, not ruled (weigh.py).
             judged.kind = weigh.weigh_partly(signals)
             if judged.kind == "yes" and obligation and judged.evidence \
-                    and all(permissive_only(sent, concepts) for _, sent in judged.evidence):
+                    and permissive_evidence(judged.evidence, concepts):
                 # Asked whether it is *required*: a provision that says it only as "shall consider"
                 # or "may" does not require it, however well it matches the subject.
                 judged.kind, judged.permissive = "partly", True
@@ -645,7 +698,30 @@ class ExtractiveAnswerer:
                 judged.kind = "partly"  # "both X and Y" asks for each: one it does not say is not a yes
             if judged.kind == "yes" and apart:
                 judged.missing = []  # every concept is carried, across the provision's paragraphs
-        if judged.kind == "yes" and rule_kind == "partly" and judged.missing:
+        unset = None  # the unit of the figure asked for, when the provision does not state it
+        if figure is not None and not judged.excluded:
+            unit = _quantity_unit(figure, question)
+            said = " ".join([title] + [s.text for s in named])
+            if not _stated_quantity(said, unit):
+                unset = unit or ""
+                instead = []  # where the rest of the subject is said is not where the figure is
+                words = _FIGURE_WORDS.get(unit or "")
+                if words and re.search(words, said, re.I):
+                    judged.kind = "partly" if judged.kind == "yes" else judged.kind
+                    evidence = [s for s in named if re.search(words, s.text, re.I)][:2] + \
+                        [s for s in evidence if not re.search(words, s.text, re.I)][:1]
+                else:
+                    judged.kind = "no"
+        figure_name = "" if unset is None else _unit_name(unset) if unset in ("age", "duration", "timing") else \
+            f"a number of {_unit_name(unset)}" if unset else "an amount"
+        if unset is not None and judged.kind == "no":
+            about = f" ({title})" if title else ""
+            sections.append((f"No. {label}{about} does not set {figure_name} ({figure.group(0)}): none of its "
+                             f"sentences states one. It provides:", named[:1]))
+        elif unset is not None and judged.kind == "partly":
+            sections.append((f"Partly. {label} speaks of {figure.group(0)}, but does not state {figure_name}:",
+                             evidence))
+        elif judged.kind == "yes" and rule_kind == "partly" and judged.missing:
             sections.append((f"Yes. {label} addresses {topic}, though not in these words (it does not say "
                              f"{', '.join(f'“{c.label}”' for c in judged.missing)}):", evidence))
         elif judged.kind == "yes" and rule_kind == "partly":
@@ -715,6 +791,11 @@ class ExtractiveAnswerer:
                                 f"{topic}." if judged.carried
                            else f"No sentence of {label} carries {display(concepts)}.")}[judged.kind],
         )
+        if unset is not None:
+            verdict.reason = f"{label} does not state {figure_name} ({figure.group(0)})" + (
+                "; it speaks of one only in words." if judged.kind == "partly" else ".")
+            verdict.missing = list(dict.fromkeys(verdict.missing + [figure.group(0)]))
+            verdict.evidence = [s.text for s in (evidence if judged.kind == "partly" else named[:1])]
         extra = [s.passage for s in instead + instead_shown]
         return self._compose(question, sections, passages + extra, assumed_document, verdict)
 
@@ -1053,6 +1134,9 @@ class ExtractiveAnswerer:
         - a technical term the texts never use and the model does not know as an ordinary word;
         - a quantity (years, amounts) that none of the passages found states;
         - no passage found carries any key concept of the question."""
+        if _BODY_ACTS.search(question):
+            return ("the treaties set up their committees and review mechanisms but do not record what those "
+                    "bodies later decided, found or concluded; the bodies' own reports and decisions do")
         m = _OUTSIDE_FACTS.search(question)
         if m:
             return ("treaty texts do not record what happened to them: who negotiated them, which states "
@@ -1113,11 +1197,7 @@ class ExtractiveAnswerer:
             subject = [c for c in key_concepts(unit.group(0), self._is_common)
                        if c.label.lower() not in ("age", "maximum", "minimum", "max", "min", "term", "sentence",
                                                   "period", "long", "time", "limit", "limits", "deadline", "deadlines")]
-        unit_name = unit and (unit.group("unit") or unit.group("unit_in")
-                              or ("age" if unit.group("age") else "duration" if unit.group("duration")
-                                  else "timing" if unit.group("timing") else None))
-        if unit_name and unit_name.lower().startswith("year") and re.search(r"\byears? (?:of age|old)\b", question, re.I):
-            unit_name = "age"  # "under how many years of age ..."
+        unit_name = _quantity_unit(unit, question) if unit else None
 
         def states_it(t: str) -> bool:  # the passage is about the subject (all its concepts; for an age or
             # a length of time, all but one of three or more: "recruited into the armed forces" speaks

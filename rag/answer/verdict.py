@@ -36,12 +36,13 @@ _NEGATED = re.compile(r"\bnot\s+(?:be\s+)?(?:intended\s+to\s+(?:govern|apply|cov
 # says a thing only this way does not *require* it. "as may be necessary" is the standard wording
 # of an obligation ("shall adopt such measures as may be necessary"), not a permission.
 _WEAK = re.compile(r"\b(?:may(?!\s+be\s+necessary)|might|shall\s+consider|consider\s+\w+ing|endeavou?r|encourage[sd]?|"
+                   r"(?:the|a)\s+possibilit(?:y|ies)|"
                    r"seek\s+to|(?:where|when|as|if)\s+(?:it\s+deems\s+)?appropriate|to\s+the\s+extent\s+(?:possible|"
                    r"appropriate)|(?:if|where)\s+permitted\s+by|within\s+(?:its|their)\s+(?:means|possibilities)|"
                    r"subject\s+to\s+(?:its|their)\s+(?:domestic\s+law|basic\s+principles|legal\s+system))\b", re.I)
 # "the dual criminality requirement" names a subject; "does it require" asks for an obligation.
 _ASKS_OBLIGATION = re.compile(r"\b(?:requir(?!ements?\b)\w*|(?:a|any|no)\s+requirements?\b|requirements?\s+(?:to|that)\b|"
-                              r"oblig\w*|must|mandat\w*|compel\w*|ha(?:ve|s)\s+to|need\s+to|bound\s+to)\b", re.I)
+                              r"oblig\w*|must|mandat\w*|compulsor\w*|compel\w*|ha(?:ve|s)\s+to|need\s+to|bound\s+to)\b", re.I)
 
 
 # The wording of an obligation: "shall" (not "shall consider", "shall endeavour"), "must", "undertake to".
@@ -72,6 +73,34 @@ def permissive_only(sentence: str, concepts: list[Concept] | None = None) -> boo
     # appropriate, for the reporting, including anonymously" obliges access to the bodies, not
     # anonymous reporting.
     return not before or max(said, key=specificity) not in before
+
+
+def _lead_in(paragraph: "Paragraph", sentence: str) -> str:
+    """The last lead-in (a sentence ending in ':') before the sentence in its paragraph, or ''."""
+    lead = ""
+    for s in paragraph.sentences:
+        if s is sentence or s == sentence:
+            break
+        if s.rstrip().endswith(":"):
+            lead = s
+    return lead
+
+
+def permissive_evidence(evidence: list[tuple["Paragraph", str]], concepts: list[Concept]) -> bool:
+    """Does every sentence of the evidence say the subject only permissively? A point says what its
+    lead-in says of it: after "States Parties shall seek to promote ..., in particular:", "(a) the
+    establishment of a minimum age" is promoted, not required; after "Such assistance shall include
+    facilitating, or, if permitted by its domestic law, directly carrying out:", a point is required
+    (the lead-in obliges first). The sentences that carry the subject's most specific concept decide:
+    "shall ... confiscate the proceeds of offences" does not oblige what "may adopt ... withdrawal of
+    parental rights" only permits."""
+    if not evidence:
+        return False
+    said = [c for c in concepts if any(carried([c], s) for _, s in evidence)]
+    if said:
+        key = max(said, key=specificity)
+        evidence = [(p, s) for p, s in evidence if carried([key], s)] or evidence
+    return all(permissive_only(s, concepts) or permissive_only(_lead_in(p, s) or "") for p, s in evidence)
 
 
 def asks_obligation(question: str) -> bool:
@@ -142,7 +171,7 @@ def judge_coverage(concepts: list[Concept], paragraphs: list[Paragraph], title: 
         kind, excluded = "no", True
     elif kind == "yes" and obligation:
         full = [x for x in pool if len(x[2]) == len(all_ids)] or pool
-        if all(permissive_only(s, concepts) for _, s, _ in full):
+        if permissive_evidence([(p, s) for p, s, _ in full], concepts):
             kind, permissive = "partly", True
     pool = sorted(pool, key=lambda x: -len(x[2]))[:max_evidence]
     order = {id(s): n for n, (_, s, _) in enumerate(per_sentence)}
