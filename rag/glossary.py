@@ -84,7 +84,9 @@ GROUPS: list[tuple[str, ...]] = [
     ("training", "awareness", "awareness-raising"),
     ("asset recovery", "return of assets", "recovery of property"),
     ("illicit enrichment", "unexplained wealth"),
-    ("complaint", "complaints", "communication from individuals", "petition"),
+    # the human-rights treaty bodies' own word for an individual complaint is "communication"
+    ("complaint", "complaints", "communication from individuals", "individual communication", "communication",
+     "petition"),
     ("hostilities", "armed conflict", "armed forces", "military", "soldier", "soldiers"),
     ("discrimination", "non-discrimination", "equality"),
     ("online", "internet", "information and communication technologies", "computer system", "computer systems"),

@@ -518,3 +518,17 @@ def test_chat_shorthand_is_read_as_the_words_it_stands_for(qa):
     assert not answer.refused, answer.answer
     assert any(c.doc_id == "lanzarote-convention" and c.article == "23" for c in answer.citations)
     assert answer.question == typed  # the answer keeps the question as it was typed
+
+
+def test_a_document_s_short_names_and_its_word_for_a_complaint_are_its_own(qa):
+    from rag.answer.extractive import short_names
+
+    op1 = qa.index.parsed("iccpr-op1").document.text
+    assert ("Human Rights Committee", "Committee") in short_names(op1)  # "(hereinafter referred to as the Committee)"
+    # the Protocol says "the Committee" and "communication"; the asker, "Human Rights Committee" and "complaint"
+    answer = qa.ask("Under Article 3 of the ICCPR Optional Protocol, are anonymous complaints to the Human Rights "
+                    "Committee inadmissible?")
+    assert answer.verdict.kind == "yes", answer.answer
+    # a word the named article uses for the subject decides, though the concept's other word is everywhere
+    answer = qa.ask("Does Article 7 of the ICCPR Optional Protocol preserve the right of petition of colonial peoples?")
+    assert answer.verdict.kind == "yes", answer.answer

@@ -145,10 +145,7 @@ def key_concepts(topic: str, is_common: callable = lambda stem: False, ordinary:
         if used[i] or s in frame or s.isdigit() or len(s) < 2 or is_common(s):
             continue
         used[i] = True
-        alts = {(s,)} | ({alt for alt in thesaurus.related(s)
-                          if not any(w in frame or is_common(w) for w in alt)
-                          and (any(is_rare(w) for w in alt) or alt[0][:4] == s[:4])}  # "sex" -> "sexual"
-                         if ordinary else set())
+        alts = {(s,)} | (_equivalents(s, frame, is_common, is_rare) if ordinary else set())
         (general if thesaurus.is_general(s) else found).append((i, Concept(words[i], frozenset(alts))))
     if len(found) < 2:
         found += general
@@ -159,6 +156,14 @@ def key_concepts(topic: str, is_common: callable = lambda stem: False, ordinary:
             seen.add(c.alternatives)
             out.append(c)
     return out
+
+
+def _equivalents(stem: str, frame: frozenset[str], is_common: callable, is_rare: callable) -> set[tuple[str, ...]]:
+    """A stem's ordinary-English equivalents (thesaurus.py) that can carry it: no frame or common
+    word, and rare in the texts unless it shares the stem's first letters ("sex" -> "sexual")."""
+    return {alt for alt in thesaurus.related(stem)
+            if not any(w in frame or is_common(w) for w in alt)
+            and (any(is_rare(w) for w in alt) or alt[0][:4] == stem[:4])}
 
 
 def carried(concepts: Iterable[Concept], text: str) -> list[Concept]:

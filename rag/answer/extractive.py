@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -368,6 +369,35 @@ def _figure_asked(topic: str) -> re.Match | None:
     return m
 
 
+def _as_said(concept: Concept, text: str) -> Concept:
+    """The concept with only the alternatives the text uses (the whole concept when it uses none)."""
+    used = frozenset(a for a in concept.alternatives if carried([Concept(concept.label, frozenset({a}))], text))
+    return Concept(concept.label, used) if used else concept
+
+
+_HEREINAFTER = re.compile(r"\((?:hereinafter|hereafter)\s+(?:referred\s+to\s+as\s+|called\s+)?[\"\u201c']?"
+                          r"(?:the\s+)?(?P<short>[A-Za-z][\w -]{1,40}?)[\"\u201d']?\)", re.I)
+
+
+@lru_cache(maxsize=64)
+def short_names(text: str) -> tuple[tuple[str, str], ...]:
+    """A document's own short names for what it first names in full: "the Human Rights Committee set
+    up in part IV of the Covenant (hereinafter referred to as the Committee)" -> ("Human Rights
+    Committee", "Committee"). The full name is the run of capitalised words that ends in the short
+    name's last word, just before the parenthesis."""
+    out: list[tuple[str, str]] = []
+    for m in _HEREINAFTER.finditer(text):
+        short = " ".join(m.group("short").split())
+        head = short.split()[-1]
+        before = text[max(0, m.start() - 300):m.start()]
+        runs = list(re.finditer(r"(?:\b[A-Z][\w'-]*\s+){1,6}" + re.escape(head) + r"\b", before))
+        if runs:
+            full = " ".join(runs[-1].group(0).split())
+            if full.lower() != short.lower() and (full, short) not in out:
+                out.append((full, short))
+    return tuple(out)
+
+
 _BOTH = re.compile(r"\bboth\b[^?]+\band\b", re.I)
 # A condition opening the question frames it; the number asked for is in the main clause: "If a
 # country wants to leave UNTOC, how long after notifying ... does the withdrawal take effect?"
@@ -615,20 +645,27 @@ class ExtractiveAnswerer:
         # provision states or not; the rest of the subject is judged by its words.
         figure = _figure_asked(topic)
         rest = f"{topic[:figure.start()]} {topic[figure.end():]}".strip() if figure else topic
+        inside = [p for p in passages if p.reason == "reference"]
+        inside = [p for p in inside if p.target == inside[0].target] if inside else inside  # the first one named
+        parsed = self.index.parsed(inside[0].chunk.doc_id) if inside else None
+        if parsed is not None:  # "the Human Rights Committee" is "the Committee" in the Protocol's own words
+            for full, short in short_names(parsed.document.text):
+                rest = re.sub(rf"\b{re.escape(full)}\b", short, rest, flags=re.I)
         concepts = key_concepts(rest, self._is_common, ordinary=True, is_rare=self._is_rare) if rest else []
         if figure and not concepts:
             concepts = key_concepts(topic, self._is_common, ordinary=True, is_rare=self._is_rare)
-        inside = [p for p in passages if p.reason == "reference"]
-        inside = [p for p in inside if p.target == inside[0].target] if inside else inside  # the first one named
         if not concepts or not inside:
             return None
         named = self.sentences(inside, limit=len(inside))
         if not named:
             return None
         # A concept in most of the treaty's provisions ("children" in the CRC) cannot tell its
-        # articles apart: judge by the others when there are others.
+        # articles apart: judge by the others when there are others. Judged by the words the named
+        # provision uses for it: "petition" in the Protocol's one article on petitions tells it apart,
+        # though "communication", the same concept's other word, is in most of the Protocol.
         doc_id = inside[0].chunk.doc_id
-        concepts = [c for c in concepts if not self._pervasive(doc_id, c)] or concepts
+        said = " ".join(s.text for s in named)
+        concepts = [c for c in concepts if not self._pervasive(doc_id, _as_said(c, said))] or concepts
         label = self._label(inside[0])
         paragraphs: dict[str, Paragraph] = {}
         by_text: dict[str, Sentence] = {}
