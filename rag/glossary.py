@@ -84,9 +84,7 @@ GROUPS: list[tuple[str, ...]] = [
     ("training", "awareness", "awareness-raising"),
     ("asset recovery", "return of assets", "recovery of property"),
     ("illicit enrichment", "unexplained wealth"),
-    # the human-rights treaty bodies' own word for an individual complaint is "communication"
-    ("complaint", "complaints", "communication from individuals", "individual communication", "communication",
-     "petition"),
+    ("complaint", "complaints", "communication from individuals", "petition"),
     ("hostilities", "armed conflict", "armed forces", "military", "soldier", "soldiers"),
     ("discrimination", "non-discrimination", "equality"),
     ("online", "internet", "information and communication technologies", "computer system", "computer systems"),
