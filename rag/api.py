@@ -89,6 +89,11 @@ class TreatyQA:
                                 "(rag corpus download).")
         return q
 
+    @staticmethod
+    def read_question(question: str) -> str:
+        """The question as it is read: chat shorthand ("ppl", "bc", "dms") as the words it stands for."""
+        return spell_out(question)
+
     def retrieve(self, question: str, conversation: list[Turn] | None = None,
                  filters: Filters | None = None, timings: dict | None = None):
         timings = timings if timings is not None else {}
@@ -124,7 +129,7 @@ class TreatyQA:
         answerer's own topic searches: other users' uploads are never retrieved or cited."""
         t_start = time.perf_counter()
         typed = self.check_question(question)
-        question = spell_out(typed)  # "ppl", "bc", "dms": read as the words they stand for
+        question = self.read_question(typed)
         if visible is not None:
             chosen = [d for d in (filters.doc_ids if filters else []) if d in visible]
             filters = (filters or Filters()).model_copy(update={"doc_ids": chosen or list(visible) or ["\0none"]})

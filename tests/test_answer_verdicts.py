@@ -474,7 +474,7 @@ def test_what_happened_at_the_latest_meeting_is_not_in_the_texts(qa):
      "does not set a time limit"),
     # it speaks of a minimum age but states no figure
     ("Does Article 40 of the CRC set the minimum age of criminal responsibility?", "partly",
-     "but does not state an age"),
+     "speaks of an age but does not state one"),
 ])
 def test_a_figure_asked_of_a_named_provision_is_decided_by_whether_it_states_one(qa, question, kind, said):
     answer = qa.ask(question)
@@ -532,3 +532,12 @@ def test_a_document_s_short_names_and_its_word_for_a_complaint_are_its_own(qa):
     # a word the named article uses for the subject decides, though the concept's other word is everywhere
     answer = qa.ask("Does Article 7 of the ICCPR Optional Protocol preserve the right of petition of colonial peoples?")
     assert answer.verdict.kind == "yes", answer.answer
+
+
+def test_a_figure_the_provision_states_differently_is_a_no(qa):
+    answer = qa.ask("Does Article 16 of the Budapest Convention allow preservation orders of up to 180 days?")
+    assert answer.verdict.kind == "no", answer.answer
+    assert "90 days, not 180" in answer.answer
+    assert any(c.article == "16" and "ninety days" in c.text for c in answer.citations)
+    assert qa.ask("Does Article 16 of the Budapest Convention allow preservation orders of up to 90 days?"
+                  ).verdict.kind == "yes"

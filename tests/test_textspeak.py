@@ -14,6 +14,7 @@ from rag.textspeak import spell_out
     ("can they lock me up bc i cant pay", "can they lock me up because i cant pay"),
     ("ppl sharing pics of kids", "people sharing pictures of kids"),
     ("my 12 yo gets DMs from a stranger", "my 12 year old gets direct messages from a stranger"),
+    ("Ppl say u can", "people say you can"),
     ("a 15yo and a 14 y/o", "a 15 year old and a 14 year old"),
     ("can u meet w/ them irl?", "can you meet with them in real life?"),
     ("is the govt allowed to read my msgs", "is the government allowed to read my messages"),
@@ -27,6 +28,8 @@ def test_shorthand_is_spelled_out(typed, read):
     "Article 2(u) of UNCAC",
     "U.S. law and the U.N.",
     "Does Article 16 cover preservation?",
+    "What does Article 2 u say?", "point u of Article 3", "IRL, PWD and SB 1047", "U Thant",
+    "write to info@un.org", 'the word "info"',
 ])
 def test_legal_abbreviations_and_ordinary_text_are_left_alone(text):
     assert spell_out(text) == text

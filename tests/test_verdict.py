@@ -252,20 +252,30 @@ def test_compulsory_and_mandatory_ask_for_an_obligation(question):
     assert asks_obligation(question)
 
 
-@pytest.mark.parametrize("topic, expected", [
-    ("a right to compensation for victims found", ["compensation", "victims"]),
-    ("cases where the victim's age is uncertain", ["victim", "age", "uncertain"]),
+@pytest.mark.parametrize("question, topic", [
+    ("Is a right to compensation for victims found in Art. 24 UNTOC?", "a right to compensation for victims"),
+    ("Is the right to privacy enshrined in Article 17 of the ICCPR?", "the right to privacy"),
 ])
-def test_framing_nouns_and_verbs_are_not_key_concepts(topic, expected):
-    assert labels(key_concepts(topic)) == expected
+def test_found_in_and_enshrined_in_ask_whether_a_provision_carries_it(question, topic):
+    from rag.answer.extractive import coverage_question
+
+    m = coverage_question(question)
+    assert m is not None and m.group("topic").strip(" ?") == topic
 
 
-def test_a_passive_obligation_names_its_topic_after_the_article():
+def test_case_law_and_a_court_of_first_instance_keep_their_nouns():
+    assert "case" in labels(key_concepts("references to case law"))
+    assert "instance" in labels(key_concepts("a court of first instance"))
+
+
+def test_a_passive_obligation_names_who_is_bound_and_to_do_what():
     from rag.answer.extractive import coverage_question
 
     m = coverage_question("Is a country required by Article 4 of the OPSC to have jurisdiction over its nationals?")
     assert m is not None and m.group("art") == "4"
-    assert m.group("topic").strip(" ?") == "have jurisdiction over its nationals"
+    assert m.group("topic") == "a country have jurisdiction over its nationals"
+    m = coverage_question("Is corporal punishment allowed under Article 19 to be used by parents?")
+    assert m is None or "corporal punishment" in m.group("topic")  # "allowed" is not an obligation form
 
 
 def test_an_article_named_before_a_yes_no_question_is_the_one_asked_about():
@@ -273,3 +283,38 @@ def test_an_article_named_before_a_yes_no_question_is_the_one_asked_about():
 
     read = yes_no_about_article("Art 27 Lanzarote: do states have to withdraw parental rights?", {})
     assert read is not None and read.art == "27" and "withdraw parental rights" in read.topic
+    assert yes_no_about_article("Articles 27 and 28 Lanzarote: do states have to criminalise it?", {}) is None
+    assert yes_no_about_article("Art 27, Art 28 - do states have to criminalise it?", {}) is None
+
+
+def test_the_ages_and_lengths_of_time_a_text_states():
+    from rag.answer.extractive import stated_figures
+
+    assert stated_figures("persons who have not attained the age of fifteen years") == {"age": {15}}
+    assert stated_figures("recruiting children under 18") == {"age": {18}}
+    assert stated_figures("up to a maximum of ninety days, and within six months") == {"day": {90}, "month": {6}}
+    assert stated_figures("Article 38 of the Convention") == {}
+
+
+@pytest.mark.parametrize("question, refused", [
+    ("What did the Lanzarote Committee of the Parties decide at its last session?", True),
+    ("When did the UNCAC implementation review mechanism finish its second cycle?", True),
+    ("What did the NGO group say about the surveillance powers?", False),
+    ("What did the Ad Hoc Committee conclude, according to the Knowmad commentary?", False),
+    ("What did the ad-hoc committee conclude?", False),
+    ("What did the body of the text say about consent?", False),
+])
+def test_what_a_treaty_body_later_did_is_told_from_what_a_commentary_says(question, refused):
+    from rag.answer.extractive import _body_acts
+
+    assert _body_acts(question) is refused
+
+
+def test_short_names_hold_the_whole_full_name_and_no_determiner():
+    from rag.answer.extractive import short_names
+
+    assert short_names("The Conference of the States Parties to the Convention (hereinafter the Conference of the "
+                       "Parties) shall meet") == (("Conference of the States Parties", "Conference of the Parties"),)
+    assert short_names("Any Party (hereafter the Party) may") == ()
+    assert short_names("the Implementation Review Board (hereinafter the \u201cBoard\u201d) shall") == \
+        (("Implementation Review Board", "Board"),)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -34,14 +33,12 @@ _VERBS = (r"cover|address|include|deal with|apply to|mention|protect|require|pro
           r"refer to|speak to|touch on|envisage|make|treat|define|list|cover")
 _PARTICIPLES = (r"covered|addressed|included|mentioned|protected|required|prohibited|forbidden|banned|guaranteed|"
                 r"granted|recogni[sz]ed|criminali[sz]ed|regulated|dealt with|provided for|permitted|allowed|set out|"
-                r"referred to|established|envisaged|listed|defined|treated|made")
+                r"referred to|established|envisaged|listed|defined|treated|made|found|contained|enshrined|laid down|"
+                r"stipulated")
 _ARTICLE = r"\b(?:articles?|arts?\.?)\s*(?P<art>\d{1,5})"
 _COVERAGE_FORMS = [
     re.compile(r"^\s*(?:does|do|is|are|can|will|would|could|must|shall|may)\b(?P<pre>.*?)" + _ARTICLE +
                r"(?P<mid>.*?)\b(?:" + _VERBS + r")(?:s|es|d)?\b(?P<topic>.+?)\??\s*$", re.I),
-    # "Is a country required by Article 4 of the OPSC to have jurisdiction ...?"
-    re.compile(r"^\s*(?:is|are)\s+[^?]*?\b(?:required|obliged|obligated|bound|allowed|permitted|entitled)\s+(?:by|under)"
-               r"\s+(?:the\s+)?" + _ARTICLE + r"[^?]*?\s+to\s+(?P<topic>.+?)\??\s*$", re.I),
     re.compile(r"^\s*(?:is|are|was|were)\s+(?P<topic>.+?)\s+(?:" + _PARTICIPLES + r")\s+(?:by|in|under|within)\s+"
                r"(?:[^?]*?)" + _ARTICLE, re.I),
     re.compile(r"^\s*(?:under|according to|in)\s+(?:[^,?]*?)" + _ARTICLE + r"[^,?]*,?\s*(?:is|are|can|could|must|"
@@ -51,8 +48,16 @@ _COVERAGE_FORMS = [
 ]
 
 
-def coverage_question(question: str) -> re.Match | None:
+# "Is a country required by Article 4 of the OPSC to have jurisdiction ...?": who is bound, and to do what.
+_REQUIRED_BY = re.compile(r"^\s*(?:is|are)\s+(?P<who>[^?]*?)\s+(?:required|obliged|obligated|bound)\s+(?:by|under)\s+"
+                          r"(?:the\s+)?" + _ARTICLE + r"[^?]*?\s+to\s+(?P<what>.+?)\??\s*$", re.I)
+
+
+def coverage_question(question: str) -> "re.Match | LooseCoverage | None":
     """The article and topic of a "does provision X carry Y?" question, in any of its forms."""
+    bound = _REQUIRED_BY.match(question)
+    if bound:
+        return LooseCoverage(bound.group("art"), f"{bound.group('who')} {bound.group('what')}".strip())
     for form in _COVERAGE_FORMS:
         m = form.match(question)
         if m and m.group("topic").strip(" ?."):
@@ -119,8 +124,8 @@ _LEADING_REFERENCE = re.compile(r"^[^?:\u2013\u2014]*?" + _ARTICLE + r"[^?:\u201
 def yes_no_about_article(question: str, metas) -> LooseCoverage | None:
     """The last resort of coverage reading: a yes/no question naming exactly one article, whose
     topic is the question less its auxiliary, the article and the document's name."""
-    lead = _LEADING_REFERENCE.match(question)
-    if lead and not re.search(_ARTICLE, question[lead.end():], re.I):
+    lead = _LEADING_REFERENCE.match(question[:200])
+    if lead and len(re.findall(_ARTICLE, question, re.I)) == 1 and not _SEVERAL_ARTICLES.search(question):
         question = f"{question[lead.end():].rstrip(' ?')} under article {lead.group('art')}?"
     m = _YES_NO.match(question)
     arts = list(re.finditer(_ARTICLE, question, re.I))
@@ -137,16 +142,31 @@ def yes_no_about_article(question: str, metas) -> LooseCoverage | None:
 
 
 # Questions about facts that treaty texts do not contain: who signed or ratified, and when.
-# What a body a treaty sets up has done: its decisions and reports are not in the treaty. (The drafting
-# committee's work is, in the commentaries: "ad hoc" is not such a body.)
-_BODY = (r"(?:(?!ad hoc)[\w'-]+\s+){0,5}?(?:committee|conference|group|mechanism|review|cycle|body|bodies|t-cy|"
-         r"secretariat)(?:\s+of\s+(?:the\s+)?(?:states\s+)?parties)?")
+# What a body a treaty sets up has done: its decisions and reports are not in the treaty. Named
+# bodies only ("the Lanzarote Committee", "the implementation review mechanism", "the treaty body");
+# the drafting committee's work and what NGOs or commentators said are in the commentaries.
+_BODY = (r"(?:(?!ad[\s-]?hoc\b|adhoc\b|ngos?\b|civil\b|eff\b|knowmad\b|drafting\b|negotiating\b|special\b)"
+         r"[\w'-]+\s+){0,4}?(?:committee|conference|working group|review group|mechanism|review cycle|"
+         r"treaty bod(?:y|ies)|t-cy|secretariat)(?:\s+of\s+(?:the\s+)?(?:states\s+)?parties)?")
 _BODY_ACTS = re.compile(
     r"\bwhat did (?:the |its |this |that )?" + _BODY + r"\b[^?]{0,40}?\b(?:decide|conclude|find|recommend|say|adopt|"
     r"agree|state|rule|report|publish|issue)\b"
     r"|\bwhen did (?:the |its |this |that )?" + _BODY + r"\b[^?]{0,40}?\b(?:finish|complete|end|start|begin|meet|hold|"
     r"adopt|conclude|launch|publish|issue)\b"
     r"|\bat its (?:latest|last|most recent|previous|next) (?:meeting|session|plenary)\b", re.I)
+_COMMENTATORS = re.compile(r"\b(?:commentar(?:y|ies)|knowmad|eff|ngos?|civil society|redlines?|ad[\s-]?hoc)\b", re.I)
+
+
+def _body_acts(question: str) -> bool:
+    """Does the question ask what a treaty body later did (not what a commentary says it did)?"""
+    return bool(_BODY_ACTS.search(question)) and not _COMMENTATORS.search(question)
+
+
+def _outside_facts(question: str) -> bool:
+    """Does the question ask a fact of the world that treaty texts never record?"""
+    return bool(_OUTSIDE_FACTS.search(question)) or _body_acts(question)
+
+
 _OUTSIDE_FACTS = re.compile(
     r"\bhow many (?:states|countries|parties|nations|signator\w*)\b[^?]*\b(?:ratif\w*|signed|acceded|joined|"
     r"parties to|members?)\b"
@@ -187,8 +207,7 @@ _OUTSIDE_FACTS = re.compile(
     r"sent|investigated|charged|sentenced|rescued|identified|reported|brought|made)\b"
     r"|\bhow many (?:\w+ )?(?:people|persons|individuals|cases|requests|times|children|victims|prosecutions|convictions|"
     r"extraditions|complaints|communications|investigations|arrests)\b[^?]*\b(?:since (?:19|20)\d\d|so far|to date|"
-    r"up to now|until now|last year|in (?:19|20)\d\d)\b"
-    r"|" + _BODY_ACTS.pattern,
+    r"up to now|until now|last year|in (?:19|20)\d\d)\b",
     re.I,
 )
 # Another instrument named in the question ("the GDPR", "the UK Online Safety Act"): its rules are
@@ -356,7 +375,8 @@ def _quantity_unit(m: re.Match, question: str = "") -> str | None:
 # The words a provision uses when it speaks of a figure without stating it ("the establishment of a
 # minimum age"): a "partly" to a question asking whether it sets one. A time limit has none: the
 # texts' own words for one ("promptly", "without delay") state it (_stated_quantity).
-_FIGURE_WORDS = {"age": r"\bage\b", "duration": r"\b(?:period|duration)s?\b"}
+_FIGURE_WORDS = {"age": r"\bage\b", "duration": r"\b(?:periods?|durations?|promptly|without (?:undue )?delay|"
+                                              r"within a reasonable (?:time|period)|expeditious(?:ly)?)\b"}
 
 
 def _figure_asked(topic: str) -> re.Match | None:
@@ -364,9 +384,46 @@ def _figure_asked(topic: str) -> re.Match | None:
     of ...", "how long data has to be preserved"), or None. "The age of criminal responsibility" and
     "how old the victim is" name a subject, not a figure asked for."""
     m = _QUANTITY.search(topic)
-    if m is None or (m.group("age") and re.match(r"(?:age of|how old)\b", m.group(0), re.I)):
+    if m is None or (m.group("age") and re.match(r"(?:age of|how old)\b", m.group(0), re.I)) \
+            or len(m.group(0).split()) > 5:  # "number of persons detained for more than 48 hours" is a subject
         return None
     return m
+
+
+_NUMBER_VALUES = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
+                                             "thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split())}
+_NUMBER_VALUES.update({w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split())
+                       if w != "_"})
+_NUMBER = r"(\d{1,4}|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|six|" \
+          r"seven|eight|nine))?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|" \
+          r"fifteen|sixteen|seventeen|eighteen|nineteen)"
+
+
+def _value(word: str) -> int:
+    if word.isdigit():
+        return int(word)
+    return sum(_NUMBER_VALUES.get(w, 0) for w in re.split(r"[- ]", word.lower()))
+
+
+def _figure_phrase(unit: str, asked: set[int], found: set[int]) -> str:
+    """ "an age of 15, not 18", "90 days, not 180" """
+    said, not_said = " or ".join(map(str, sorted(found))), " or ".join(map(str, sorted(asked)))
+    return f"an age of {said}, not {not_said}" if unit == "age" else f"{said} {unit}s, not {not_said}"
+
+
+def stated_figures(text: str) -> dict[str, set[int]]:
+    """The ages and lengths of time a text states, by unit: {"age": {15, 18}, "day": {90}}. "under 18"
+    and "the age of eighteen years" are ages; "ninety days", "six months" lengths of time."""
+    out: dict[str, set[int]] = {}
+    ages = re.finditer(rf"\bage of {_NUMBER}\b|\b{_NUMBER}[- ]years?[- ](?:of age|old)\b|"
+                       rf"\b(?:under|below|over|above|aged)\s+(?:the\s+age\s+of\s+)?{_NUMBER}\b(?![- ](?:days?|weeks?|"
+                       rf"months?|hours?|per|%))", text, re.I)
+    for m in ages:
+        out.setdefault("age", set()).add(_value(next(g for g in m.groups() if g)))
+    no_ages = re.sub(rf"\bage of {_NUMBER}[- ]years?|\b{_NUMBER}[- ]years?[- ](?:of age|old)\b", " ", text, flags=re.I)
+    for m in re.finditer(rf"\b{_NUMBER}[- ](day|week|month|year|hour)s?\b", no_ages, re.I):
+        out.setdefault(m.group(2).lower(), set()).add(_value(m.group(1)))
+    return out
 
 
 def _as_said(concept: Concept, text: str) -> Concept:
@@ -375,26 +432,32 @@ def _as_said(concept: Concept, text: str) -> Concept:
     return Concept(concept.label, used) if used else concept
 
 
-_HEREINAFTER = re.compile(r"\((?:hereinafter|hereafter)\s+(?:referred\s+to\s+as\s+|called\s+)?[\"\u201c']?"
-                          r"(?:the\s+)?(?P<short>[A-Za-z][\w -]{1,40}?)[\"\u201d']?\)", re.I)
+_HEREINAFTER = re.compile(r"\((?:hereinafter|hereafter)\s+(?:referred\s+to\s+as\s+|called\s+)?(?:the\s+)?"
+                          r"[\"\u201c']?(?:the\s+)?(?P<short>[A-Za-z][\w -]{1,40}?)[\"\u201d']?\)", re.I)
+_DETERMINERS = frozenset("the a an any each every all this that these those such its their our".split())
 
 
-@lru_cache(maxsize=64)
 def short_names(text: str) -> tuple[tuple[str, str], ...]:
     """A document's own short names for what it first names in full: "the Human Rights Committee set
     up in part IV of the Covenant (hereinafter referred to as the Committee)" -> ("Human Rights
-    Committee", "Committee"). The full name is the run of capitalised words that ends in the short
-    name's last word, just before the parenthesis."""
+    Committee", "Committee"). The full name is the run of capitalised words, not opening with a
+    determiner, that ends in the short name's last word and holds its every capitalised word."""
     out: list[tuple[str, str]] = []
     for m in _HEREINAFTER.finditer(text):
         short = " ".join(m.group("short").split())
         head = short.split()[-1]
         before = text[max(0, m.start() - 300):m.start()]
-        runs = list(re.finditer(r"(?:\b[A-Z][\w'-]*\s+){1,6}" + re.escape(head) + r"\b", before))
-        if runs:
-            full = " ".join(runs[-1].group(0).split())
-            if full.lower() != short.lower() and (full, short) not in out:
-                out.append((full, short))
+        runs = list(re.finditer(r"(?:\b[A-Z][\w'-]*\s+(?:(?:of|on|for|and)\s+(?:the\s+)?)?){1,6}" + re.escape(head) + r"\b",
+                                before))
+        if not runs:
+            continue
+        words = runs[-1].group(0).split()
+        while words and words[0].lower() in _DETERMINERS:
+            words = words[1:]
+        full = " ".join(words)
+        capitals = {w for w in short.split() if w[:1].isupper()}
+        if full.lower() != short.lower() and capitals <= set(words) and (full, short) not in out:
+            out.append((full, short))
     return tuple(out)
 
 
@@ -430,6 +493,7 @@ class ExtractiveAnswerer:
         self._pervasive_for: object = None
         self._phrases: dict[tuple[str, frozenset[str]], bool] = {}
         self._phrases_for: object = None
+        self._short_names: dict[str, tuple[tuple[str, str], ...]] = {}  # by document hash
         self._names: frozenset[str] = frozenset()
         self._names_for: object = None
 
@@ -478,7 +542,7 @@ class ExtractiveAnswerer:
         cfg = self.settings.answer
         support = [p for p in passages if p.reason != "cross_reference"]
         cov = coverage_question(question)
-        if cov is None and any(p.reason == "reference" for p in passages) and not _OUTSIDE_FACTS.search(question):
+        if cov is None and any(p.reason == "reference" for p in passages) and not _outside_facts(question):
             cov = loose_coverage_question(question, self.index.documents) \
                 or yes_no_about_article(question, self.index.documents)
         references = [p for p in support if p.reason == "reference"]
@@ -489,7 +553,7 @@ class ExtractiveAnswerer:
             judged = self._coverage(question, cov, passages, assumed_document)
             if judged is not None:
                 return judged
-        if references and (names or _OUTSIDE_FACTS.search(question) or _QUANTITY.search(question)
+        if references and (names or _outside_facts(question) or _QUANTITY.search(question)
                            or _BODY_READING.search(question)):
             gap = self._named_gap(question, resolved, references, passages, assumed_document, names)
             if gap is not None:
@@ -639,6 +703,9 @@ class ExtractiveAnswerer:
         and where X does not carry Y fully, where Y is addressed instead. None when the topic has
         no key concept to judge (the named provision is then simply quoted)."""
         topic = _STOP_TOPIC.sub("", cov.group("topic")).strip(" ?.")
+        # "deal with cases where the victim's age is uncertain": the cases are the subject's frame
+        topic = re.sub(r"^(?:the\s+)?(?:cases?|situations?|instances?|circumstances)\s+(?:where|in which|when)\s+", "",
+                       topic, flags=re.I) or topic
         topic = strip_documents(topic, [], self.index.documents) or topic  # "... under the Lanzarote Convention"
         topic = re.sub(r"\s+(?:under|in|of|by|from|within|according to)(?:\s+the)?\s*$", "", topic, flags=re.I) or topic
         # "Does Article 2 set a deadline for submitting a communication?": the deadline is a figure the
@@ -649,7 +716,12 @@ class ExtractiveAnswerer:
         inside = [p for p in inside if p.target == inside[0].target] if inside else inside  # the first one named
         parsed = self.index.parsed(inside[0].chunk.doc_id) if inside else None
         if parsed is not None:  # "the Human Rights Committee" is "the Committee" in the Protocol's own words
-            for full, short in short_names(parsed.document.text):
+            doc = parsed.document
+            if doc.hash not in self._short_names:
+                if len(self._short_names) > 256:
+                    self._short_names.clear()
+                self._short_names[doc.hash] = short_names(doc.text)
+            for full, short in self._short_names[doc.hash]:
                 rest = re.sub(rf"\b{re.escape(full)}\b", short, rest, flags=re.I)
         concepts = key_concepts(rest, self._is_common, ordinary=True, is_rare=self._is_rare) if rest else []
         if figure and not concepts:
@@ -750,14 +822,27 @@ class ExtractiveAnswerer:
                 else:
                     judged.kind = "no"
         figure_name = "" if unset is None else _unit_name(unset) if unset in ("age", "duration", "timing") else \
+            "a percentage" if unset.lower().startswith("per") else \
             f"a number of {_unit_name(unset)}" if unset else "an amount"
+        # "children under 18" where the provision says "fifteen years": a figure it states, but not that one
+        other_figure = None
+        if judged.kind in ("yes", "partly") and not judged.excluded and unset is None:
+            asked = stated_figures(topic)
+            said_figures = stated_figures(" ".join(s.text for s in named))
+            for unit_key, values in asked.items():
+                if said_figures.get(unit_key) and not values & said_figures[unit_key]:
+                    other_figure = (unit_key, values, said_figures[unit_key])
+                    judged.kind = "no"
+                    evidence = [s for s in named if stated_figures(s.text).get(unit_key)][:2] or evidence
+                    break
         if unset is not None and judged.kind == "no":
             about = f" ({title})" if title else ""
-            sections.append((f"No. {label}{about} does not set {figure_name} ({figure.group(0)}): none of its "
-                             f"sentences states one. It provides:", named[:1]))
+            sections.append((f"No. {label}{about} does not set {figure_name}: none of its sentences states one. "
+                             f"It provides:", named[:1]))
         elif unset is not None and judged.kind == "partly":
-            sections.append((f"Partly. {label} speaks of {figure.group(0)}, but does not state {figure_name}:",
-                             evidence))
+            sections.append((f"Partly. {label} speaks of {figure_name} but does not state one:", evidence or named[:1]))
+        elif other_figure is not None:
+            sections.append((f"No. {label} states {_figure_phrase(*other_figure)}:", evidence))
         elif judged.kind == "yes" and rule_kind == "partly" and judged.missing:
             sections.append((f"Yes. {label} addresses {topic}, though not in these words (it does not say "
                              f"{', '.join(f'“{c.label}”' for c in judged.missing)}):", evidence))
@@ -829,10 +914,13 @@ class ExtractiveAnswerer:
                            else f"No sentence of {label} carries {display(concepts)}.")}[judged.kind],
         )
         if unset is not None:
-            verdict.reason = f"{label} does not state {figure_name} ({figure.group(0)})" + (
+            verdict.reason = f"{label} does not state {figure_name}" + (
                 "; it speaks of one only in words." if judged.kind == "partly" else ".")
-            verdict.missing = list(dict.fromkeys(verdict.missing + [figure.group(0)]))
-            verdict.evidence = [s.text for s in (evidence if judged.kind == "partly" else named[:1])]
+            verdict.missing = list(dict.fromkeys(verdict.missing + [figure_name]))
+            verdict.evidence = [s.text for s in ((evidence or named[:1]) if judged.kind == "partly" else named[:1])]
+        elif other_figure is not None:
+            verdict.reason = f"{label} states {_figure_phrase(*other_figure)}."
+            verdict.evidence = [s.text for s in evidence]
         extra = [s.passage for s in instead + instead_shown]
         return self._compose(question, sections, passages + extra, assumed_document, verdict)
 
@@ -1171,7 +1259,7 @@ class ExtractiveAnswerer:
         - a technical term the texts never use and the model does not know as an ordinary word;
         - a quantity (years, amounts) that none of the passages found states;
         - no passage found carries any key concept of the question."""
-        if _BODY_ACTS.search(question):
+        if _body_acts(question):
             return ("the treaties set up their committees and review mechanisms but do not record what those "
                     "bodies later decided, found or concluded; the bodies' own reports and decisions do")
         m = _OUTSIDE_FACTS.search(question)

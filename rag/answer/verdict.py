@@ -32,11 +32,13 @@ _NEGATED = re.compile(r"\bnot\s+(?:be\s+)?(?:intended\s+to\s+(?:govern|apply|cov
                       r"govern(?:ed)?)\b|\bshall\s+not\s+apply\b|\bexcluded\s+from\b|\bwith\s+the\s+exception\s+of\b",
                       re.I)
 # Wording that permits, invites or conditions instead of obliging: "may", "shall consider", "shall
-# endeavour", "encourage", "where appropriate", "subject to its domestic law". A provision that
-# says a thing only this way does not *require* it. "as may be necessary" is the standard wording
-# of an obligation ("shall adopt such measures as may be necessary"), not a permission.
+# endeavour", "encourage", "where appropriate", "subject to its domestic law"; and lifting an obstacle
+# ("shall ensure that confidentiality rules do not constitute an obstacle to the possibility of
+# reporting") enables what it does not require ("shall provide for the possibility" obliges). A
+# provision that says a thing only this way does not *require* it. "as may be necessary" is the
+# standard wording of an obligation ("shall adopt such measures as may be necessary"), not a permission.
 _WEAK = re.compile(r"\b(?:may(?!\s+be\s+necessary)|might|shall\s+consider|consider\s+\w+ing|endeavou?r|encourage[sd]?|"
-                   r"(?:the|a)\s+possibilit(?:y|ies)|"
+                   r"(?:an\s+)?obstacle\s+to\s+the\s+possibility|"
                    r"seek\s+to|(?:where|when|as|if)\s+(?:it\s+deems\s+)?appropriate|to\s+the\s+extent\s+(?:possible|"
                    r"appropriate)|(?:if|where)\s+permitted\s+by|within\s+(?:its|their)\s+(?:means|possibilities)|"
                    r"subject\s+to\s+(?:its|their)\s+(?:domestic\s+law|basic\s+principles|legal\s+system))\b", re.I)
@@ -75,15 +77,19 @@ def permissive_only(sentence: str, concepts: list[Concept] | None = None) -> boo
     return not before or max(said, key=specificity) not in before
 
 
+# A lead-in that lists conditions ("may be transferred if the following conditions are met:", "may
+# only be refused if:") makes its points required, not permitted.
+_CONDITIONS = re.compile(r"\b(?:if|unless|provided|conditions?|only|where|when)\b[^.;:]*:\s*$", re.I)
+
+
 def _lead_in(paragraph: "Paragraph", sentence: str) -> str:
-    """The last lead-in (a sentence ending in ':') before the sentence in its paragraph, or ''."""
-    lead = ""
-    for s in paragraph.sentences:
-        if s is sentence or s == sentence:
-            break
-        if s.rstrip().endswith(":"):
-            lead = s
-    return lead
+    """The paragraph's own lead-in (its first sentence, ending in ':') when the sentence is one of
+    its points, or ''. Only the paragraph's: a point's own lead-in ("(a) Take measures to provide for
+    the seizure, as appropriate, of:") speaks for its sub-points, not for the points beside it."""
+    first = paragraph.sentences[0] if paragraph.sentences else ""
+    if not first.rstrip().endswith(":") or first == sentence or _CONDITIONS.search(first):
+        return ""
+    return first
 
 
 def permissive_evidence(evidence: list[tuple["Paragraph", str]], concepts: list[Concept]) -> bool:

@@ -74,7 +74,7 @@ def ask_product(name: str, qa: TreatyQA, items: list[GoldItem], progress: bool) 
                 answer = qa.ask(unit.question, hist)
                 # What retrieval returned for the question asked (the answerer's input, before it
                 # adds passages of its own), and the ranking scored at top 10.
-                query, run.retrieval = qa.retrieve(qa.check_question(unit.question), hist)
+                query, run.retrieval = qa.retrieve(qa.read_question(qa.check_question(unit.question)), hist)
                 passages = qa.retriever.run(query, None, top_k=TOP_K).passages
             except QuestionError as exc:
                 run.error = f"question refused by the product: {exc}"
