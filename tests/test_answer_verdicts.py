@@ -428,6 +428,9 @@ def test_a_partly_points_to_a_provision_that_carries_more_of_the_subject(qa):
     ("What does the UNTOC Migrant Smuggling Protocol require states to criminalise?", "migrant smuggling protocol"),
     ("How does the Montreal Protocol regulate ozone?", "montreal protocol"),
     ("Does the Second Optional Protocol to the ICCPR abolish the death penalty?", "second optional protocol"),
+    # described in lower case: a sibling protocol of a corpus treaty that is not indexed
+    ("what does the untoc trafficking protocol say about victims' consent?", "trafficking protocol"),
+    ("does the firearms protocol require marking of guns?", "firearms protocol"),
 ])
 def test_a_protocol_no_indexed_document_is_named_as_outside_the_texts(qa, question, name):
     answer = qa.ask(question)

@@ -223,6 +223,13 @@ _INSTRUMENT = re.compile(
 # "the UNTOC firearms protocol": up to three words before "protocol" (its qualifiers, read back to the
 # first function word); "optional", "additional" and ordinals of the corpus's own protocols qualify none.
 _PROTOCOL_NAME = re.compile(r"(?P<before>(?:[\w'\u2019-]+\s+){1,3})(?P<head>protocols?)\b", re.I)
+# The subjects of the corpus treaties' sibling protocols that are not indexed: UNTOC's on trafficking in
+# persons, the smuggling of migrants and firearms; the ICCPR's second (the death penalty); the CRC's on
+# armed conflict and on a communications procedure; the Budapest Convention's second (electronic evidence).
+_SIBLING_SUBJECT = re.compile(r"\b(?:traffick\w*|smuggl\w*|migrants?|firearms?|death penalty|abolition|"
+                              r"armed conflicts?|child soldiers?|communications procedure|e-evidence|electronic "
+                              r"evidence)\b", re.I)
+_PROTOCOL_ON = re.compile(r"\s+(?:on|against|to prevent|concerning|relating to|for)\b", re.I)
 _GENERIC_PROTOCOL = frozenset({"optional", "additional", "first", "1st", "new", "relevant", "said"})
 _AFTER_PROTOCOL_NOUN = re.compile(r"\s+(?:\(\w+\)\s+)?(?:address(?:es)?|calls?|numbers?|traffic|packets?|version)\b", re.I)
 # Question words an instrument match may take in from the sentence's start ("Does the EU ... Act").
@@ -1148,8 +1155,21 @@ class ExtractiveAnswerer:
             # Written as a name: "Protocol" and its qualifiers capitalised ("the Kyoto Protocol", "the
             # Second Optional Protocol"); "an interview protocol", "internet protocol addresses" and
             # "the complaints protocol" (the corpus's own, described) are words, not instruments.
-            if not m.group("head")[0].isupper() or any(a <= m.start("head") < b for a, b in known) \
-                    or _AFTER_PROTOCOL_NOUN.match(question, m.end("head")):
+            if any(a <= m.start("head") < b for a, b in known) or _AFTER_PROTOCOL_NOUN.match(question, m.end("head")):
+                continue
+            if not m.group("head")[0].isupper():
+                # Described in lower case, a protocol is another instrument only when its subject is one
+                # of the corpus treaties' sibling protocols that is not indexed ("the palermo trafficking
+                # protocol", "the protocol on the smuggling of migrants")
+                after = question[m.end("head"):m.end("head") + 60]
+                if _SIBLING_SUBJECT.search(m.group("before")) or (
+                        _PROTOCOL_ON.match(after) and _SIBLING_SUBJECT.search(after)):
+                    words = m.group("before").split()
+                    while words and (not tokenize(words[0]) or any(s in frame for s in tokenize(words[0]))):
+                        words = words[1:]
+                    name = " ".join(words + [m.group("head")])
+                    if not self._phrase_in_texts(name):
+                        return f"the texts do not contain the {name}"
                 continue
             qualifiers: list[str] = []
             first = m.start("head")  # where the name starts, as written
