@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
+from . import thesaurus
 from .glossary import GROUPS
 from .index.lexical import tokenize
 
@@ -21,6 +22,17 @@ _WORD = re.compile(r"[a-z]+")
 def _phrases() -> list[tuple[tuple[str, ...], int, str]]:
     """(stemmed phrase, group, phrase): matched by stems, so "whistleblowers" finds "whistleblower"."""
     return [(tuple(tokenize(p)), gi, p) for gi, group in enumerate(GROUPS) for p in group if tokenize(p)]
+
+
+def _derived(stems: list[str]) -> set[str]:
+    """Derivational forms of the question's words (WordNet, thesaurus.py) that share their first five
+    letters: "complain" -> "complaint", "imprison" -> "imprisonment". Not synonyms: those would
+    carry every sense of a word into the search."""
+    out: set[str] = set()
+    for s in stems:
+        if len(s) >= 5:
+            out.update(r[0] for r in thesaurus.related(s) if len(r) == 1 and r[0][:5] == s[:5] and r[0] != s)
+    return out
 
 
 RARE = 5  # a word in fewer chunks than this is not the texts' usual term for the concept
@@ -34,10 +46,13 @@ def expand(question: str, frequency: Callable[[str], int] | None = None) -> str:
     q = question.lower()
     stems = tokenize(question)
     present = set(stems)
+    derived = _derived(stems) - present
     extra: list[str] = []
     for phrase, gi, surface in _phrases():
         n = len(phrase)
-        if phrase[0] not in present or not any(tuple(stems[i:i + n]) == phrase for i in range(len(stems) - n + 1)):
+        if n == 1 and phrase[0] in derived:
+            pass  # "complain" finds the glossary's "complaint"
+        elif phrase[0] not in present or not any(tuple(stems[i:i + n]) == phrase for i in range(len(stems) - n + 1)):
             continue
         words = _WORD.findall(surface.lower())
         if frequency is not None and all(frequency(w) >= RARE for w in words):

@@ -64,3 +64,13 @@ def test_two_word_nouns_are_one_concept_when_asking_whether_the_texts_use_a_term
     ai = key_concepts("artificial intelligence", compounds=True)
     assert carried(ai, "the collection of criminal intelligence by artificial means") == []
     assert len(carried(ai, "systems using artificial intelligence")) == 1
+
+
+def test_a_derived_form_of_a_lay_word_finds_its_glossary_group():
+    """ "complain" is not "complaint" to a stemmer; WordNet's derivational forms join them (not synonyms)."""
+    from rag.expansion import _derived, expand
+    from rag.index.lexical import tokenize
+
+    assert "complaint" in _derived(tokenize("can I complain to the UN?"))
+    assert "communication from individuals" in expand("Can I complain to the UN if my rights are violated?")
+    assert _derived(tokenize("the cops")) == set()  # a short word's neighbours are synonyms, not its own forms
