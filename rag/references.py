@@ -122,8 +122,8 @@ class _AliasTable:
                 for title, other in long.get(m.group(0), ()):
                     if other != doc_id and title != n and n.startswith(title, m.start()) and "protocol" in n:
                         pairs += [(n.replace(title, abbr), doc_id) for abbr in short.get(other, [])]
-        # ... with its parent in the possessive ("the ICCPR's First Optional Protocol") or after it
-        # without "to the" ("first optional protocol iccpr"); and a first protocol as "first" in every
+        # ... with its parent in the possessive ("the ICCPR's First Optional Protocol"), after it
+        # without "to the" ("first optional protocol iccpr") or before it ("the budapest additional protocol"); and a first protocol as "first" in every
         # form ("the first additional protocol to the budapest convention").
         firsts = {d for n, d in pairs if n.startswith("first ") and "protocol" in n}
         for n, doc_id in list(pairs):
@@ -134,6 +134,7 @@ class _AliasTable:
             if m:
                 pairs += [(f"{m.group('parent')}{mark}s {m.group('head')}", doc_id) for mark in ("'", "\u2019")]
                 pairs.append((f"{m.group('head')} {m.group('parent')}", doc_id))
+                pairs.append((f"{m.group('parent')} {m.group('head')}", doc_id))  # "the budapest additional protocol"
         pairs = list(dict.fromkeys(pairs))
         # Longest first, so "first optional protocol to the iccpr" wins over "iccpr".
         self.pairs: list[tuple[str, str]] = sorted(pairs, key=lambda p: -len(p[0]))

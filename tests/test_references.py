@@ -91,3 +91,11 @@ def test_each_reference_takes_the_document_that_follows_it(metas):
 
 def test_subparagraph_words_are_not_counted_twice(metas):
     assert refs("article 15, paragraph 2, subparagraph (a) of UNCAC", metas) == [("15", "2", "a", None, "uncac")]
+
+
+def test_a_protocol_named_after_its_parent_s_short_name_is_the_protocol(metas):
+    # "the budapest additional protocol" is the First Additional Protocol, not the Convention's Article 6
+    refs = parse_references("does art 6 of the budapest additional protocol require it?", metas)
+    assert [(r.doc_id, r.article) for r in refs.references] == [("budapest-protocol-1", "6")]
+    refs = parse_references("what does art 6 of the budapest convention say?", metas)
+    assert [(r.doc_id, r.article) for r in refs.references] == [("budapest-convention", "6")]

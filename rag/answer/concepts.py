@@ -53,7 +53,7 @@ use used uses using via well whatever whenever wherever while whoever whole yet 
 off ok okay lot lots basically literally sort anymore define defines defined dont doesnt didnt cant
 couldnt wouldnt shouldnt wont isnt arent wasnt werent havent hasnt hes shes im ive youre theyre
 thats whats theres country countries person persons
-people individual individuals entitle entitles entitled
+people individual individuals entitle entitles entitled sure
 """.split()
 
 

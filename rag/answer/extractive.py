@@ -147,7 +147,8 @@ def yes_no_about_article(question: str, metas) -> LooseCoverage | None:
 # the drafting committee's work and what NGOs or commentators said are in the commentaries.
 _BODY = (r"(?:(?!ad[\s-]?hoc\b|adhoc\b|ngos?\b|civil\b|eff\b|knowmad\b|drafting\b|negotiating\b|special\b)"
          r"[\w'-]+\s+){0,4}?(?:committee|conference|working group|review group|mechanism|review cycle|"
-         r"treaty bod(?:y|ies)|t-cy|secretariat)(?:\s+of\s+(?:the\s+)?(?:states\s+)?parties)?")
+         r"treaty bod(?:y|ies)|t-cy|secretariat|general assembly|security council)"
+         r"(?:\s+of\s+(?:the\s+)?(?:states\s+)?parties)?")
 _BODY_ACTS = re.compile(
     r"\bwhat did (?:the |its |this |that )?" + _BODY + r"\b[^?]{0,40}?\b(?:decide|conclude|find|recommend|say|adopt|"
     r"agree|state|rule|report|publish|issue)\b"
@@ -207,7 +208,12 @@ _OUTSIDE_FACTS = re.compile(
     r"sent|investigated|charged|sentenced|rescued|identified|reported|brought|made)\b"
     r"|\bhow many (?:\w+ )?(?:people|persons|individuals|cases|requests|times|children|victims|prosecutions|convictions|"
     r"extraditions|complaints|communications|investigations|arrests)\b[^?]*\b(?:since (?:19|20)\d\d|so far|to date|"
-    r"up to now|until now|last year|in (?:19|20)\d\d)\b",
+    r"up to now|until now|last year|in (?:19|20)\d\d)\b"
+    # what a state reserved or how states voted: the depositary's and the assembly's records
+    r"|\bwhat reservations? (?:did|has|have) (?:the )?\w+"
+    r"|\b(?:which|what|how many) (?:states|countries|nations|governments|parties)\b[^?]*\b(?:voted|abstained|"
+    r"(?:ended up|were) voting)\b"
+    r"|\bhow did (?:the )?(?:states|countries|nations|governments|parties|\w+) vote\b",
     re.I,
 )
 # Another instrument named in the question ("the GDPR", "the UK Online Safety Act"): its rules are
@@ -1280,8 +1286,8 @@ class ExtractiveAnswerer:
         - a quantity (years, amounts) that none of the passages found states;
         - no passage found carries any key concept of the question."""
         if _body_acts(question):
-            return ("the treaties set up their committees and review mechanisms but do not record what those "
-                    "bodies later decided, found or concluded; the bodies' own reports and decisions do")
+            return ("the texts do not record what committees, conferences, review mechanisms or assemblies later "
+                    "decided, found or concluded; those bodies' own reports and decisions do")
         m = _OUTSIDE_FACTS.search(question)
         if m:
             return ("treaty texts do not record what happened to them: who negotiated them, which states "
