@@ -1,4 +1,5 @@
-"""Chat shorthand spelled out before a question is read: "ppl" -> "people", "bc" -> "because".
+"""Chat shorthand spelled out before a question is read: "ppl" -> "people", "bc" -> "because",
+"won't" -> "will not".
 
 People type questions the way they type messages. The texts never use these forms, so a question
 with "dms" or "ppl" was read as asking about a term the texts do not know, and refused. The table
@@ -32,6 +33,9 @@ SHORTHAND: dict[str, str] = {
     "tmrw": "tomorrow", "nvm": "never mind", "rly": "really", "srsly": "seriously", "ofc": "of course",
     "obv": "obviously", "convo": "conversation", "gov": "government",
 }
+# Negative contractions, whose stems ("won" of "won't") would read as words of the subject.
+_CONTRACTIONS = [(re.compile(r"\b([Ww])on['\u2019]t\b"), r"\1ill not"), (re.compile(r"\b([Cc])an['\u2019]t\b"), r"\1annot"),
+                 (re.compile(r"\b(\w+)n['\u2019]t\b"), r"\1 not")]
 # "my 12 yo", "a 15yo", "14 y/o": an age.
 _AGE = re.compile(r"\b(\d{1,2})\s*(?:yo|y/o|y\.o\.?|yrs? old)(?![\w/])", re.I)
 _WORD = re.compile(r"(?<![\w/'(\[\"\u201c`@#?=&.-])(" +
@@ -45,6 +49,8 @@ _POINT_BEFORE = re.compile(r"(?:\b(?:art(?:icle)?s?|para(?:graph)?s?|sub-?paragr
 def spell_out(question: str) -> str:
     """The question with chat shorthand written out; unchanged when it has none."""
     text = _AGE.sub(lambda m: f"{m.group(1)} year old", question)
+    for pattern, full in _CONTRACTIONS:
+        text = pattern.sub(full, text)
 
     def one(m: re.Match) -> str:
         form = m.group(1)

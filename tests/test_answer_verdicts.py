@@ -550,6 +550,7 @@ def test_a_figure_the_provision_states_differently_is_a_no(qa):
 @pytest.mark.parametrize("question", [
     "What reservation did France make to Article 22 of the Budapest Convention?",
     "Which countries voted against adopting UNCAC?",
+    "Has any country ever turned down a request under Article 29 of the Budapest Convention as political?",
 ])
 def test_a_state_s_reservation_or_vote_is_not_in_the_texts(qa, question):
     assert_not_addressed(qa.ask(question), "treaty texts do not record what happened to them")

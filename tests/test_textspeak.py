@@ -15,6 +15,8 @@ from rag.textspeak import spell_out
     ("ppl sharing pics of kids", "people sharing pictures of kids"),
     ("my 12 yo gets DMs from a stranger", "my 12 year old gets direct messages from a stranger"),
     ("Ppl say u can", "people say you can"),
+    ("he won't bring him back and I can't", "he will not bring him back and I cannot"),
+    ("Doesn't it apply?", "Does not it apply?"),
     ("a 15yo and a 14 y/o", "a 15 year old and a 14 year old"),
     ("can u meet w/ them irl?", "can you meet with them in real life?"),
     ("is the govt allowed to read my msgs", "is the government allowed to read my messages"),

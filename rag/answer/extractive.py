@@ -183,7 +183,8 @@ _OUTSIDE_FACTS = re.compile(
     r"(?:\w+\s+)?(?:accepted|recogni[sz]ed|made|entered|lodged|deposited|withdrawn|invoked)\b"
     # what states have done: practice, not text
     r"|\bha(?:s|ve) any (?:state|country|government|party|parties|states|countries|governments)\b[^?]*\b(?:done|used|"
-    r"invoked|applied|relied on|made|entered|lodged)\b"
+    r"invoked|applied|relied on|made|entered|lodged|refused|rejected|denied|declined|turned\b[^?]{0,30}\bdown|"
+    r"granted|extradited|prosecuted|convicted)\b"
     r"|\bwho (?:chaired|presided over)\b"
     r"|\bwho (?:drafted|negotiated|proposed|sponsored) (?:the|this|that) (?:convention|treaty|covenant|protocol)\b"
     # a state's own act, with "the" and up to four name words: "Has the United States ratified ...?"
