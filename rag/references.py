@@ -123,8 +123,9 @@ class _AliasTable:
                     if other != doc_id and title != n and n.startswith(title, m.start()) and "protocol" in n:
                         pairs += [(n.replace(title, abbr), doc_id) for abbr in short.get(other, [])]
         # ... with its parent in the possessive ("the ICCPR's First Optional Protocol"), after it
-        # without "to the" ("first optional protocol iccpr") or before it ("the budapest additional protocol"); and a first protocol as "first" in every
-        # form ("the first additional protocol to the budapest convention").
+        # without "to the" ("first optional protocol iccpr") or before it ("the budapest additional
+        # protocol"); and a first protocol as "first" in every form ("the first additional protocol
+        # to the budapest convention").
         firsts = {d for n, d in pairs if n.startswith("first ") and "protocol" in n}
         for n, doc_id in list(pairs):
             if doc_id in firsts and re.match(r"(?:optional|additional) protocol\b", n):
