@@ -153,6 +153,8 @@ def test_the_standard_wording_of_an_obligation_is_not_a_permission():
     ("Does Article 20 of UNTOC require states to permit electronic surveillance?", True),
     ("Must parties criminalise grooming under Article 23?", True),
     ("Does Article 20 of UNTOC mention electronic surveillance?", False),
+    ("Does Lanzarote Article 12 make reporting compulsory for doctors?", True),
+    ("Is reporting mandatory under Article 12?", True),
 ])
 def test_questions_asking_for_an_obligation_are_recognised(question, expected):
     from rag.answer.verdict import asks_obligation
@@ -240,16 +242,6 @@ def test_a_point_says_what_its_lead_in_says_of_it():
     # a lead-in that obliges first ("shall include facilitating, or, if permitted, ...") requires its points
     judged = judge_coverage(key_concepts("locating suspects"), REQUIRED_POINTS, obligation=True)
     assert judged.kind == "yes" and not judged.permissive
-
-
-@pytest.mark.parametrize("question", [
-    "Does Lanzarote Article 12 make reporting compulsory for doctors?",
-    "Is reporting mandatory under Article 12?",
-])
-def test_compulsory_and_mandatory_ask_for_an_obligation(question):
-    from rag.answer.verdict import asks_obligation
-
-    assert asks_obligation(question)
 
 
 @pytest.mark.parametrize("question, topic", [

@@ -292,9 +292,12 @@ _SUBJECT = re.compile(
     r"sanctions? for|rules? (?:on|for)|protect\w*(?: \w+)? (?:from|against)|oblig\w* \w+ to)\s+(?P<subject>[^?]+)",
     re.I,
 )
-_NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
-                 "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|"
-                 "fifty|sixty|seventy|eighty|ninety|hundred|thousand")
+# Number words and their values: one table for reading ("ninety days") and for comparing figures.
+_NUMBER_VALUES = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
+                                             "thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split())}
+_TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if w != "_"}
+_NUMBER_VALUES.update(_TENS)
+_NUMBER_WORDS = "|".join([w for w in _NUMBER_VALUES if w != "zero"] + ["hundred", "thousand"])
 
 
 _TIMING_WORDS = re.compile(r"\b(?:promptly|without (?:undue |unreasonable )?delay|as soon as (?:possible|practicable)|"
@@ -404,13 +407,9 @@ def _figure_asked(topic: str) -> re.Match | None:
     return m
 
 
-_NUMBER_VALUES = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
-                                             "thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split())}
-_NUMBER_VALUES.update({w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split())
-                       if w != "_"})
-_NUMBER = r"(\d{1,4}|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|six|" \
-          r"seven|eight|nine))?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|" \
-          r"fifteen|sixteen|seventeen|eighteen|nineteen)"
+_DIGIT_WORDS = "|".join(w for w, v in _NUMBER_VALUES.items() if 0 < v < 10)
+_NUMBER = (rf"(\d{{1,4}}|(?:{'|'.join(_TENS)})(?:[- ](?:{_DIGIT_WORDS}))?|"
+           rf"{'|'.join(sorted((w for w, v in _NUMBER_VALUES.items() if 0 < v < 20), key=len, reverse=True))})")
 
 
 def _value(word: str) -> int:
