@@ -42,7 +42,7 @@ DOC_ALIASES = {
     "untoc": r"untoc|transnational organi[sz]ed crime",
     "uncac": r"uncac|convention against corruption",
     "iccpr": r"iccpr|covenant on civil and political rights",
-    "iccpr-op1": r"optional protocol.*(iccpr|covenant)|(iccpr|covenant).*optional protocol",
+    "iccpr-op1": r"optional protocol.*(iccpr|covenant)|(iccpr|covenant).*optional protocol|first optional protocol",
     "crc": r"\bcrc\b|rights of the child",
     "crc-opsc": r"opsc|optional protocol.*(crc|rights of the child|sale of children)",
 }
