@@ -3,7 +3,9 @@
 A word of the question that the texts use rarely or never ("kids", "hacking", "jail",
 "police") adds the members of its glossary group that the texts do use ("child", "illegal
 access", "deprivation of liberty", "competent authorities"), so a lay question finds formal
-provisions. Words the texts use often add nothing. The evaluation measures the effect (preset "no-expansion").
+provisions. Words the texts use often add nothing. For the lexical search only, such a word also
+adds its ordinary-English synonyms that the texts use (WordNet, `synonyms`: "jail" -> "imprison").
+The evaluation measures the effect of both (preset "no-expansion").
 """
 from __future__ import annotations
 
@@ -35,7 +37,25 @@ def _derived(stems: list[str]) -> set[str]:
     return out
 
 
+# A word of more senses ("put" 16, "take" 44) has synonyms for senses the question does not mean.
+SYNONYM_SENSES = 6
 RARE = 5  # a word in fewer chunks than this is not the texts' usual term for the concept
+
+
+def synonyms(question: str, stem_frequency: Callable[[str], int]) -> list[str]:
+    """Stems of the ordinary-English synonyms (WordNet, thesaurus.py) of the question's lay words
+    that the texts do use: "jail" -> "imprison", "salary" -> "remuner". A lay word is one the texts
+    use in fewer than RARE chunks; a synonym counts only when the texts use every stem of it. For
+    the lexical search only: stems, and no new sense reaches the dense query."""
+    out: list[str] = []
+    present = set(tokenize(question))
+    for s in present:
+        if len(s) < 3 or stem_frequency(s) >= RARE or thesaurus.senses(s) > SYNONYM_SENSES:
+            continue
+        for r in sorted(thesaurus.related(s)):
+            if all(len(w) >= 3 and stem_frequency(w) > 0 for w in r) and not (set(r) & present):
+                out.extend(w for w in r if w not in out)
+    return out
 
 
 def expand(question: str, frequency: Callable[[str], int] | None = None) -> str:

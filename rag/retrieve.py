@@ -16,7 +16,7 @@ from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from .answer.concepts import carried, key_concepts
-from .expansion import expand
+from .expansion import expand, synonyms
 from .query import Query, QuestionReader
 from .index.lexical import tokenize
 from .index.service import Index
@@ -159,7 +159,8 @@ class Retriever:
                 if cfg.article_weight > 0:
                     articles += self._articles(dense_text, filters, allowed)
             if cfg.strategy in ("hybrid", "lexical"):
-                lx = self.index.lexical.search(f"{text} {expansion}".strip(), n, allowed)
+                extra = synonyms(text, self.index.lexical.stem_frequency) if cfg.expand_queries else []
+                lx = self.index.lexical.search(f"{text} {expansion}".strip(), n, allowed, extra)
                 lists.append((cfg.lexical_weight, lx))
                 lexical += lx
             lists.append((2.0, self._definitions(text, allowed)))

@@ -40,6 +40,11 @@ def is_compound(stems: tuple[str, ...]) -> bool:
     return len(stems) == 2 and " ".join(stems) in _table()
 
 
+def senses(stem: str) -> int:
+    """How many WordNet senses the word has (0 when it is not a WordNet word)."""
+    return _table().get(stem, (0, ()))[0]
+
+
 def is_general(stem: str) -> bool:
     """A word of very many senses ("work", "carry"): it frames a question, it cannot be its subject."""
     return _table().get(stem, (0, ()))[0] >= GENERAL_SENSES

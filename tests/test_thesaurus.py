@@ -74,3 +74,27 @@ def test_a_derived_form_of_a_lay_word_finds_its_glossary_group():
     assert "complaint" in _derived(tokenize("can I complain to the UN?"))
     assert "communication from individuals" in expand("Can I complain to the UN if my rights are violated?")
     assert _derived(tokenize("the cops")) == set()  # a short word's neighbours are synonyms, not its own forms
+
+
+def test_a_lay_words_synonyms_the_texts_use_reach_the_lexical_search():
+    """ "jail" is not the Covenant's word; "imprisoned" (ICCPR Art. 11, verbatim) is. WordNet's
+    synonyms of a word the texts hardly use join the BM25 query as stems, only those the texts
+    use, and none for a word of many senses ("put": place, pose, set ...)."""
+    from rag.expansion import synonyms
+    from rag.index.lexical import LexicalIndex, LexicalPart
+    from rag.model import Chunk
+
+    texts = {"art_11": "No one shall be imprisoned merely on the ground of inability to fulfil a contractual obligation.",
+             "art_9": "Everyone has the right to liberty and security of person. No one shall be subjected to arbitrary "
+                       "arrest or detention.",
+             "art_14": "All persons shall be equal before the courts and tribunals."}
+    chunks = [Chunk(id=f"iccpr/{a}#1", provision_id=f"iccpr/{a}", doc_id="iccpr", label=a, text=t, embed_text=t,
+                    start=0, end=len(t)) for a, t in texts.items()]
+    index = LexicalIndex([LexicalPart.of(chunks)])
+    question = "can they put me in jail because I could not pay back what I owed?"
+    extra = synonyms(question, index.stem_frequency)
+    assert stem("imprisoned") in extra
+    assert not {stem("place"), stem("set"), stem("pose")} & set(extra)
+    assert index.search(question, 3) == []  # the asker's own words find nothing
+    assert index.search(question, 3, stems=extra)[0][0] == "iccpr/art_11#1"
+    assert synonyms("the arrest of a person", index.stem_frequency) == []  # the texts' own words need none

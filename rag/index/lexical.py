@@ -235,10 +235,12 @@ class LexicalIndex:
                 self._masks.popitem(last=False)
         return m
 
-    def search(self, query: str, k: int, allowed: frozenset[str] | set[str] | None = None) -> list[tuple[str, float]]:
+    def search(self, query: str, k: int, allowed: frozenset[str] | set[str] | None = None,
+               stems: list[str] | tuple[str, ...] = ()) -> list[tuple[str, float]]:
         """(chunk id, BM25 score), best first; `allowed` restricts to those chunk ids (a numpy
-        mask over the score vector, no Python loop over the corpus)."""
-        tokens = tokenize(query)
+        mask over the score vector, no Python loop over the corpus); `stems` are added to the
+        query's own tokens as they are."""
+        tokens = tokenize(query) + list(stems)
         if not tokens or not self.ids or k <= 0:
             return []
         scores = self.scores(tokens)
