@@ -18,7 +18,9 @@ from .settings import Settings
 
 # A follow-up opens with a connector ("and what about witnesses?") or leans on the conversation
 # through anaphora ("which articles apply to it?") without a subject of its own.
-_CONNECTOR = re.compile(r"^\s*(?:and|but|also|what about|how about|same|then|so|or)\b", re.I)
+# A reply's opening word ("ok", "thanks", "right,") only acknowledges the last answer.
+_CONNECTOR = re.compile(r"^\s*(?:(?:ok(?:ay)?|right|alright|all right|great|thanks|thank you|cool|got it|i see|hm+)"
+                        r"\b[\s,.!-]*)*(?:and|but|also|what about|how about|same|then|so|or)\b", re.I)
 # "there" refers back ("what does it say there?"), "is there" does not ("is there a right to ...?").
 _ANAPHORA = re.compile(r"\b(?:the same|it|its|this|that|these|those|they|(?<!is )(?<!are )(?<!was )(?<!were )there|them|"
                        r"which one|the former|the latter)\b", re.I)

@@ -514,6 +514,12 @@ _STATES_DID = "treaty texts do not record what happened to them"  # what states 
     ("Which countries voted against adopting UNCAC?", _STATES_DID),
     ("Has any country ever turned down a request under Article 29 of the Budapest Convention as political?",
      _STATES_DID),
+    ("How many petitions has the Human Rights Committee examined since the Protocol entered into force?", _STATES_DID),
+    ("In what precise year did the Lanzarote Convention enter into force?", _STATES_DID),
+    ("What recommendations has the UNCAC Conference of the States Parties adopted at its session in 2019?",
+     _BODIES_LATER),
+    ("Which article of the German Criminal Code implements Article 3 of the Budapest Convention?",
+     "do not contain the rules of the German Criminal Code"),
 ])
 def test_what_bodies_and_states_later_did_is_not_in_the_texts(qa, question, reason):
     assert_not_addressed(qa.ask(question), reason)
@@ -554,3 +560,26 @@ def test_a_figure_the_provision_states_differently_is_a_no(qa):
     assert qa.ask("Does Article 16 of the Budapest Convention allow preservation orders of up to 90 days?"
                   ).verdict.kind == "yes"
 
+
+
+@pytest.mark.parametrize("question, kind, said", [
+    ("Does CRC article 1 define a child?", "yes", "defines \u201cchild\u201d"),
+    ("Does Article 1 of the Budapest Convention define traffic data?", "yes", "defines \u201ctraffic data\u201d"),
+    # "Sale of children means ..." defines another term, though it uses the word
+    ("Does Article 2 of the OPSC define the term child?", "no", "does not define \u201cchild\u201d: it defines"),
+    ("Does Article 2 of UNTOC define money laundering?", "no", "does not define \u201cmoney laundering\u201d"),
+])
+def test_a_provision_defines_a_term_only_when_it_says_what_that_term_means(qa, question, kind, said):
+    answer = qa.ask(question)
+    assert answer.verdict.kind == kind, answer.answer
+    assert said in answer.answer
+
+
+def test_a_condition_before_a_coverage_question_is_its_context():
+    from rag.answer.extractive import yes_no_about_article
+
+    read = yes_no_about_article("If a State refuses to extradite its own national, does Article 16 oblige it to "
+                                "prosecute?", {})
+    assert read is not None and read.group("art") == "16" and "prosecute" in read.group("topic")
+    lead = yes_no_about_article("CRC art 9: if the State detains a parent, must it tell the child where?", {})
+    assert lead is not None and lead.group("art") == "9"

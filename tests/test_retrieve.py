@@ -167,6 +167,14 @@ def test_follow_up_stays_in_the_treaty(qa):
     assert any(pid.startswith("untoc/art_24") for pid in top_ids(passages, 3)), top_ids(passages, 5)
 
 
+@pytest.mark.parametrize("reply", ["ok and what about witnesses?", "Thanks! And what about witnesses?",
+                                   "right, and what about witnesses?"])
+def test_a_reply_that_acknowledges_the_answer_first_is_still_a_follow_up(qa, reply):
+    first = qa.ask("How does UNTOC protect victims?")
+    query, _ = retrieve(qa, reply, [Turn.from_answer(first)])
+    assert query.follow_up and query.doc_scope == ["untoc"]
+
+
 def test_follow_up_paragraph_of_the_article_just_discussed(qa):
     first = qa.ask("What does Article 25 of UNTOC say?")
     _, passages = retrieve(qa, "What does paragraph 2 say?", [Turn.from_answer(first)])

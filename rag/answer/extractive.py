@@ -104,7 +104,9 @@ def loose_coverage_question(question: str, metas) -> LooseCoverage | None:
 
 # Any yes/no question about one named article ("Is someone unlawfully arrested entitled to
 # compensation under Article 9 of the ICCPR?", "Can a Party under Art. 25 send a request by email?").
-_YES_NO = re.compile(r"^\s*(?:(?:in|under|according to)\b[^?,]*,\s*)?(?P<aux>does|do|is|are|can|could|"
+# A condition first ("If the State detains a parent, does ...?") is the question's context.
+_CONDITION_FIRST = r"(?:(?:if|when|where|once|after|in case)\b[^?,]*,\s*)?"
+_YES_NO = re.compile(r"^\s*(?:(?:in|under|according to)\b[^?,]*,\s*)?" + _CONDITION_FIRST + r"(?P<aux>does|do|is|are|can|could|"
                      r"must|shall|should|may|might|will|would)\b", re.I)
 # A question whether something is lawful asks for a judgement the words of one article may not
 # settle ("Is it lawful to execute pregnant women under Art. 6?": 6(5) forbids it): quote it instead.
@@ -118,7 +120,8 @@ _ARTICLE_PHRASE = re.compile(r"(?:\b(?:under|in|of|by|according to)\s+)?(?:the\s
 
 # "Art 27 Lanzarote: do states have to ...?": the provision first, then a yes/no question.
 _LEADING_REFERENCE = re.compile(r"^[^?:\u2013\u2014]*?" + _ARTICLE + r"[^?:\u2013\u2014]*?\s*[:\u2013\u2014-]\s*"
-                                r"(?=(?:does|do|is|are|can|could|must|shall|should|may|might|will|would)\b)", re.I)
+                                r"(?=" + _CONDITION_FIRST + r"(?:does|do|is|are|can|could|must|shall|should|may|might|"
+                                r"will|would)\b)", re.I)
 
 
 def yes_no_about_article(question: str, metas) -> LooseCoverage | None:
@@ -154,7 +157,10 @@ _BODY_ACTS = re.compile(
     r"agree|state|rule|report|publish|issue)\b"
     r"|\bwhen did (?:the |its |this |that )?" + _BODY + r"\b[^?]{0,40}?\b(?:finish|complete|end|start|begin|meet|hold|"
     r"adopt|conclude|launch|publish|issue)\b"
-    r"|\bat its (?:latest|last|most recent|previous|next) (?:meeting|session|plenary)\b", re.I)
+    r"|\bwhat (?:decisions?|resolutions?|recommendations?|conclusions?|findings|views) (?:did|has|have) (?:the |its |this "
+    r"|that )?" + _BODY + r"\b[^?]{0,40}?\b(?:take|taken|adopt|adopted|make|made|reach|reached|issue|issued)\b"
+    r"|\bat its (?:latest|last|most recent|previous|next) (?:meeting|session|plenary)\b"
+    r"|\bat its (?:\w+ ){0,2}(?:meeting|session|plenary) (?:in|of) (?:19|20)\d\d\b", re.I)
 _COMMENTATORS = re.compile(r"\b(?:commentar(?:y|ies)|knowmad|eff|ngos?|civil society|redlines?|ad[\s-]?hoc)\b", re.I)
 
 
@@ -176,9 +182,11 @@ _OUTSIDE_FACTS = re.compile(
     r"|\bwhen did \w+(?: \w+)? (?:ratif\w*|sign|accede|join)\b"
     r"|\bha(?:s|ve) (?-i:[A-Z])\w+(?: (?-i:[A-Z])\w+)? (?:ratified|signed|acceded|joined)\b"
     r"|\b(?:ratification|signature|accession) (?:status|count|date)s?\b"
-    r"|\b(?:in what year|on what date|what date|which year|when) did\b[^?]*\b(?:ratif\w*|sign|accede|join|"
-    r"enter(?:ed)? into force|adopt)\b"
-    r"|\b(?:in what year|on what date|what date|which year) did\b[^?]*\b(?:come|came) into (?:force|effect)\b"
+    r"|\b(?:in what|on what|what|which)(?: exact| precise| specific)? (?:year|date|day|month) did\b[^?]*\b(?:ratif\w*|"
+    r"sign|accede|join|enter(?:ed)? into force|adopt)\b"
+    r"|\bwhen did\b[^?]*\b(?:ratif\w*|sign|accede|join|enter(?:ed)? into force|adopt)\b"
+    r"|\b(?:in what|on what|what|which)(?: exact| precise| specific)? (?:year|date|day|month) did\b[^?]*\b(?:come|came) "
+    r"into (?:force|effect)\b"
     r"|\b(?:how many|which|what) (?:states|countries|parties|governments|nations)(?:\s+parties)?\s+(?:have|has)\s+"
     r"(?:\w+\s+)?(?:accepted|recogni[sz]ed|made|entered|lodged|deposited|withdrawn|invoked)\b"
     # what states have done: practice, not text
@@ -209,7 +217,11 @@ _OUTSIDE_FACTS = re.compile(
     r"sent|investigated|charged|sentenced|rescued|identified|reported|brought|made)\b"
     r"|\bhow many (?:\w+ )?(?:people|persons|individuals|cases|requests|times|children|victims|prosecutions|convictions|"
     r"extraditions|complaints|communications|investigations|arrests)\b[^?]*\b(?:since (?:19|20)\d\d|so far|to date|"
-    r"up to now|until now|last year|in (?:19|20)\d\d)\b"
+    r"up to now|until now|last year|in (?:19|20)\d\d|since (?:it|its|they|their|the \w+) (?:started|began|was set up|"
+    r"were set up|was established|was created|creation|establishment|entered into force|came into force))\b"
+    r"|\bhow many (?:\w+ )?(?:people|persons|individuals|cases|requests|complaints|communications|petitions|reports|"
+    r"decisions|views|judgments|judgements)\b[^?]*\b(?:has|have|did) (?:the |its |this |that )?" + _BODY +
+    r"\b[^?]{0,30}?\b(?:received|registered|handled|examined|considered|decided|processed|adopted|issued|found)\b"
     # what a state reserved or how states voted: the depositary's and the assembly's records
     r"|\bwhat reservations? (?:did|has|have) (?:the )?\w+"
     r"|\b(?:which|what|how many) (?:states|countries|nations|governments|parties)\b[^?]*\b(?:voted|abstained|"
@@ -249,6 +261,11 @@ _RULE_VERB = re.compile(r"\s+(?:impose|require|prohibit|ban|penali[sz]e|punish|r
                         r"allow|permit|mandate|fine)s?\b", re.I)
 _PER_TEXTS = re.compile(r"\baccording to (?:the )?(?:commentary|commentaries|texts?|treaty|treaties|convention|"
                         r"knowmad|eff)\b", re.I)
+# A part of another instrument asked for beside a named article ("which section of the US Computer Fraud
+# and Abuse Act implements Art. 2?"): that instrument's text, not the article's.
+_INSTRUMENT_PART = re.compile(r"\b(?i:(?:which|what) (?:sections?|articles?|provisions?|parts?|clauses?|chapters?) of (?:the )?)"
+                              r"(?:[A-Z][\w'\u2019.-]*\s+(?:(?:and|of|on|for|the)\s+)?){1,7}(?:Act|Code|Law|Regulation|Directive|"
+                              r"Statute)\b")
 # A numbered General Comment asked about beside a named article: the article is not the body's reading.
 _BODY_READING = re.compile(r"\bgeneral (?:comment|recommendation) (?:no\.? ?)?\d+", re.I)
 # A question asking for a number the texts would have to state.
@@ -429,8 +446,8 @@ def stated_figures(text: str) -> dict[str, set[int]]:
     and "the age of eighteen years" are ages; "ninety days", "six months" lengths of time."""
     out: dict[str, set[int]] = {}
     ages = re.finditer(rf"\bage of {_NUMBER}\b|\b{_NUMBER}[- ]years?[- ](?:of age|old)\b|"
-                       rf"\b(?:under|below|over|above|aged)\s+(?:the\s+age\s+of\s+)?{_NUMBER}\b(?![- ](?:days?|weeks?|"
-                       rf"months?|hours?|per|%))", text, re.I)
+                       rf"\b(?:under|below|over|above|aged)[\s-]+(?:the\s+age\s+of\s+)?{_NUMBER}(?:s\b|\b(?![- ](?:days?|weeks?|"
+                       rf"months?|hours?|per|%)))", text, re.I)
     for m in ages:
         out.setdefault("age", set()).add(_value(next(g for g in m.groups() if g)))
     no_ages = re.sub(rf"\bage of {_NUMBER}[- ]years?|\b{_NUMBER}[- ]years?[- ](?:of age|old)\b", " ", text, flags=re.I)
@@ -483,6 +500,28 @@ _CONDITION = re.compile(r"^\s*(?:if|when|once|suppose|assuming)\b.*?,\s*(?=(?:ho
 _CLAUSE = re.compile(r"\s(?:that|which|who|whose|meant\s+to|intended\s+to|used\s+(?:for|to)|in\s+order\s+to|"
                      r"so\s+that)\s", re.I)
 _STOP_TOPIC = re.compile(r"^\s*(?:the|a|an|any|of|about)\s+", re.I)
+# "Does Article 2 define 'child'?", "Is 'minor' defined in Art. 9?": asked whether the provision
+# defines a term, not whether it uses it.
+_DEFINE = re.compile(r"^(?:define[sd]?|defining|(?:give|contain|provide|include|offer|have|set out)s?\s+(?:an?\s+|any\s+)?"
+                     r"(?:definition|meaning)\s+(?:of|for)|an?\s+definition\s+(?:of|for))\s+(?P<term>.+)$", re.I)
+_DEFINED = re.compile(r"^\s*(?:is|are)\s+(?P<term>[^?]+?)\s+defined\s+(?:by|in|under|within)\b", re.I)
+
+
+def definition_asked(question: str, topic: str) -> str | None:
+    """The term a coverage question asks the provision to define ("child"), or None."""
+    m = _DEFINE.match(topic.strip()) or _DEFINED.match(question)
+    if m is None:  # the verb read as the coverage verb: "Does Article 1 define traffic data?"
+        lead = re.escape(topic.strip(" '\"\u2018\u201c")[:30])
+        m = re.search(r"\b(?:define[sd]?|defining)\s+(?P<term>(?:(?:an?|the|what)\s+)?['\"\u2018\u201c]?" + lead + r".*)$",
+                      question, re.I) \
+            if lead else None
+    if m is None:
+        return None
+    term = re.sub(r"\s+(?:in|under|by)\s+(?:its|the|this)?\s*$", "", m.group("term").strip(" ?."), flags=re.I)
+    term = re.sub(r"^(?:the\s+(?:terms?|expression|word|notion|concept)\s+)?(?:an?\s+|the\s+)?", "", term, flags=re.I)
+    term = re.sub(r"^(?:what|who)\s+(?:an?\s+|the\s+)?(.+?)\s+(?:is|are|means?)$", r"\1", term, flags=re.I)
+    term = term.strip(" '\"\u2018\u2019\u201c\u201d")
+    return term if 0 < len(term.split()) <= 6 else None
 
 
 @dataclass
@@ -567,7 +606,7 @@ class ExtractiveAnswerer:
             if judged is not None:
                 return judged
         if references and (names or _outside_facts(question) or _QUANTITY.search(question)
-                           or _BODY_READING.search(question)):
+                           or _BODY_READING.search(question) or _INSTRUMENT_PART.search(question)):
             gap = self._named_gap(question, resolved, references, passages, assumed_document, names)
             if gap is not None:
                 return gap
@@ -848,7 +887,44 @@ class ExtractiveAnswerer:
                     judged.kind = "no"
                     evidence = [s for s in named if stated_figures(s.text).get(unit_key)][:2] or evidence
                     break
-        if unset is not None and judged.kind == "no":
+        # "Does Article 2 define 'child'?": yes only when it defines that very term (one of the texts'
+        # defined terms, index.definitions); "sale of children means ..." defines another.
+        term = definition_asked(question, topic) if unset is None and other_figure is None else None
+        defines: list[str] = []
+        defined_here = False
+        if term is not None:
+            own_ids = {p.chunk.id for p in inside}
+            wanted = set(tokenize(term))
+            defines = [d for d, ids in self.index.definitions.items() if own_ids & set(ids)]
+            defined_here = any(set(tokenize(d)) == wanted for d in defines)
+            if defined_here:
+                judged.kind = "yes"
+                said = [d for d in defines if set(tokenize(d)) == wanted]
+                # the sentence that defines it ("'structured group' shall mean") before one that uses it
+                evidence = sorted([s for s in named if any(d in s.text.lower() for d in said)],
+                                  key=lambda s: not any(re.search(re.escape(d) + r"\W{0,3}\s*(?:shall mean|means|shall "
+                                                                  r"include|includes|refers to)", s.text, re.I)
+                                                        for d in said))[:1] or evidence
+            else:
+                judged.kind = "no"
+                elsewhere = {cid for d, ids in self.index.definitions.items() if set(tokenize(d)) == wanted
+                             for cid in ids} - own_ids
+                instead = [s for s in self.sentences([p for p in passages if p.chunk.id in elsewhere])
+                           if term.lower() in s.text.lower()][:2]
+        if term is not None and not defined_here:
+            # the definitions nearest the term first ("sale of children" for "child")
+            defines.sort(key=lambda d: -len(set(tokenize(d)) & set(tokenize(term))))
+            shown = [f"“{d}”" for d in defines[:4]]
+            others = "" if not defines else f": it defines {_join_labels(shown)}" if len(defines) <= 4 else \
+                f": it defines {len(defines)} terms, among them {_join_labels(shown)}"
+            sections.append((f"No. {label} does not define “{term}”{others}.",
+                             [s for s in named if any(d in s.text.lower() for d in defines[:2])][:2] or named[:1]))
+            if instead:
+                where = _join_labels(list(dict.fromkeys(s.provision.label for s in instead)))
+                sections.append((f"“{term[:1].upper() + term[1:]}” is defined in {where}:", instead))
+        elif term is not None:
+            sections.append((f"Yes. {label} defines “{term}”:", evidence))
+        elif unset is not None and judged.kind == "no":
             about = f" ({title})" if title else ""
             sections.append((f"No. {label}{about} does not set {figure_name}: none of its sentences states one. "
                              f"It provides:", named[:1]))
@@ -934,6 +1010,12 @@ class ExtractiveAnswerer:
         elif other_figure is not None:
             verdict.reason = f"{label} states {_figure_phrase(*other_figure)}."
             verdict.evidence = [s.text for s in evidence]
+        elif term is not None:
+            verdict.subject = term
+            verdict.carried, verdict.missing = ([term], []) if defined_here else ([], [term])
+            verdict.reason = f"{label} defines \u201c{term}\u201d." if defined_here else \
+                f"{label} does not define \u201c{term}\u201d" + (f"; it defines {', '.join(defines[:4])}." if defines else ".")
+            verdict.evidence = [s.text for s in (evidence if defined_here else named[:1])]
         extra = [s.passage for s in instead + instead_shown]
         return self._compose(question, sections, passages + extra, assumed_document, verdict)
 
