@@ -284,8 +284,6 @@ def test_the_ages_and_lengths_of_time_a_text_states():
 
     assert stated_figures("persons who have not attained the age of fifteen years") == {"age": {15}}
     assert stated_figures("recruiting children under 18") == {"age": {18}}
-    assert stated_figures("recruiting under-18s into the army") == {"age": {18}}  # the age group as a noun
-    assert stated_figures("under 18 months") == {"month": {18}}
     assert stated_figures("up to a maximum of ninety days, and within six months") == {"day": {90}, "month": {6}}
     assert stated_figures("Article 38 of the Convention") == {}
 

@@ -446,8 +446,8 @@ def stated_figures(text: str) -> dict[str, set[int]]:
     and "the age of eighteen years" are ages; "ninety days", "six months" lengths of time."""
     out: dict[str, set[int]] = {}
     ages = re.finditer(rf"\bage of {_NUMBER}\b|\b{_NUMBER}[- ]years?[- ](?:of age|old)\b|"
-                       rf"\b(?:under|below|over|above|aged)[\s-]+(?:the\s+age\s+of\s+)?{_NUMBER}(?:s\b|\b(?![- ](?:days?|weeks?|"
-                       rf"months?|hours?|per|%)))", text, re.I)
+                       rf"\b(?:under|below|over|above|aged)\s+(?:the\s+age\s+of\s+)?{_NUMBER}\b(?![- ](?:days?|weeks?|"
+                       rf"months?|hours?|per|%))", text, re.I)
     for m in ages:
         out.setdefault("age", set()).add(_value(next(g for g in m.groups() if g)))
     no_ages = re.sub(rf"\bage of {_NUMBER}[- ]years?|\b{_NUMBER}[- ]years?[- ](?:of age|old)\b", " ", text, flags=re.I)
