@@ -18,6 +18,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from .answer.concepts import carried, key_concepts
 from .expansion import expand, synonyms
 from .query import Query, QuestionReader
+from .index.chunker import split_sentences
 from .index.lexical import tokenize
 from .index.service import Index
 from .model import Chunk, Filters, Passage, Turn
@@ -34,6 +35,14 @@ _QUESTION_WORDS = frozenset(
 
 
 ARTICLE_CANDIDATES = 10  # articles the article-level list contributes to the fusion
+
+
+def _sentences_of(question: str, most: int = 3) -> list[str]:
+    """A question told as a story ("My son's coach has a conviction for abuse. Aren't countries
+    supposed to ...?") is also searched sentence by sentence: one embedding of the whole story
+    blurs the sentence that asks. Nothing for a question of one sentence; at most `most`."""
+    parts = [s for s in split_sentences(question[:2000], typed=True) if len(s.split()) >= 4]
+    return parts[:most] if len(parts) >= 2 else []
 
 
 @dataclass(frozen=True)
@@ -140,7 +149,7 @@ class Retriever:
             allowed = self.index.chunk_ids_where(filters.doc_ids, filters.doc_types, filters.languages)
             if not allowed:
                 return []
-        texts = [query.search_text]
+        texts = [query.search_text] + _sentences_of(query.question)
         n = max(cfg.candidates, k)
         lists: list[tuple[float, list[tuple[str, float]]]] = []
         dense: list[tuple[str, float]] = []

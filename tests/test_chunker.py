@@ -222,3 +222,22 @@ def test_russian_text_fits_the_model(settings, wordpiece):
     chunks = chunker.run(parse_document(doc))
     assert chunks
     assert max(len(wordpiece(c.embed_text)["input_ids"]) for c in chunks) <= 256
+
+
+def test_typed_text_splits_at_lower_case_sentences_but_not_at_abbreviations():
+    from rag.index.chunker import split_sentences
+
+    typed = "my son's coach has a conviction. aren't countries supposed to stop him? see art. 5 para. 3, e.g. the vetting"
+    assert split_sentences(typed, typed=True) == ["my son's coach has a conviction.", "aren't countries supposed to stop him?",
+                                                  "see art. 5 para. 3, e.g. the vetting"]
+    assert len(split_sentences(typed)) == 1  # a treaty's sentences start with a capital
+
+
+def test_a_question_told_as_a_story_is_also_searched_sentence_by_sentence():
+    from rag.retrieve import _sentences_of
+
+    story = "My ex moved abroad with our son. He will not bring him back. What must states do about that?"
+    assert _sentences_of(story) == ["My ex moved abroad with our son.", "He will not bring him back.",
+                                    "What must states do about that?"]
+    assert _sentences_of("What does Article 5 of UNTOC say?") == []
+    assert len(_sentences_of("This is a long sentence. " * 500)) == 3  # a huge question adds at most three

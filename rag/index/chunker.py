@@ -32,8 +32,15 @@ def clean_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+# Typed text (a question) starts its sentences in lower case as often as not; an abbreviation's full
+# stop ("art. 5", "para. 2", "e.g. the") ends no sentence.
+_TYPED_SENTENCE_END = re.compile(r"(?<!\barts\.)(?<!\bart\.)(?<!\bpara\.)(?<!\bparas\.)(?<!\bno\.)(?<!\bnos\.)"
+                                 r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)(?<!\bcf\.)(?<=[.;!?])\s+", re.I)
+
+
+def split_sentences(text: str, typed: bool = False) -> list[str]:
+    """A text's sentences; `typed`: a user's text, whose sentences may start in lower case."""
+    return [s.strip() for s in (_TYPED_SENTENCE_END if typed else _SENTENCE_END).split(text) if s.strip()]
 
 
 _ANSWER_SENTENCE = re.compile(r"(?<=[.;:!?])\s+(?=[A-Z\u201c\"'(]|\d+\.\s)|\n+")
