@@ -174,6 +174,9 @@ def test_a_lead_line_that_only_names_the_quoted_provision_is_no_claim():
     assert lead_claim(Answer(question="q", answer="The texts address this in UNTOC, Art. 25(2) and "
                              "Budapest Convention, Art. 1(d):\n- Text. [UNTOC, Art. 25(2)]",
                              citations=[cit, cit2])) is None
+    # says what was found, not what the provisions say
+    assert lead_claim(Answer(question="q", answer="The closest provisions found are UNTOC, Art. 25(2); none of them "
+                             "uses most of the question's own terms:\n- Text. [UNTOC, Art. 25(2)]", citations=[cit])) is None
     claim = lead_claim(Answer(question="q", answer="Yes. UNTOC, Art. 25(2) addresses compensation of victims:\n"
                               "- Text. [UNTOC, Art. 25(2)]", citations=[cit]))
     assert claim is not None and "compensation" in claim.sentence

@@ -216,3 +216,13 @@ def test_index_built_by_another_model_is_rebuilt_not_mixed(settings_factory, cop
     report = TreatyQA(settings).ensure_index()
     assert report is not None and report.ok  # rebuilt from the corpus
     assert TreatyQA(settings).index.mismatch() is None
+
+
+def test_an_answer_found_by_meaning_more_than_by_words_is_led_as_the_closest_provisions(qa):
+    """What a reader takes as the conclusion must not claim more than the evidence: passages that
+    carry few of the question's terms are "the closest provisions found", not what "the texts address"."""
+    lay = qa.ask("could a man with a record for hurting kids be taken on as a football trainer?")
+    assert not lay.refused and lay.answer.startswith("The closest provisions found are"), lay.answer
+    assert lay.answerability["wcov_best"] < 0.5
+    worded = qa.ask("what protection do witnesses get under UNTOC?")
+    assert worded.answer.startswith("The texts address this in UNTOC, Art. 24"), worded.answer

@@ -24,6 +24,9 @@ from .concepts import Concept, carried, display, frame_stems, key_concepts
 from .verdict import Paragraph, asks_obligation, carries_all, judge_coverage, permissive_evidence
 
 NOT_ADDRESSED = "The texts do not address this question."
+# Below this weighed share of the question's key concepts carried by the best passage, an answer
+# is led as the closest provisions found, not as what the texts address (weigh.py's wcov_best).
+PARTIAL_EVIDENCE = 0.5
 # "Does Article X cover Y?" in the forms people use: the verb may be any that asks whether a
 # provision carries something, the question may be passive ("Is Y covered by Article X?") or
 # start from the provision ("Under Article X, can Y ...?").
@@ -657,7 +660,12 @@ class ExtractiveAnswerer:
         else:
             chosen = self._top(sentences, cfg.max_sentences, floor=best * 0.75)
             labels = list(dict.fromkeys(s.provision.label for s in chosen))
-            lead = "The texts address this in " + _join_labels(labels[:3]) + ":"
+            if answerability and answerability.get("wcov_best", 1.0) < PARTIAL_EVIDENCE:
+                # Found by meaning more than by words: say so rather than claim the texts address it.
+                lead = ("The closest provisions found are " + _join_labels(labels[:3]) +
+                        "; none of them uses most of the question's own terms:")
+            else:
+                lead = "The texts address this in " + _join_labels(labels[:3]) + ":"
         answer = self._compose(question, [(lead, chosen)], passages, assumed_document)
         answer.answerability = answerability
         return answer

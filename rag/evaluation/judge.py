@@ -158,6 +158,7 @@ def answer_claims(answer: Answer) -> tuple[list[Claim], int]:
     return claims, uncited
 
 
+_FOUND_LEAD = re.compile(r"The closest provisions found are\b")
 _CONNECTING = frozenset({"texts", "text", "address", "addresses", "compared", "this"})
 
 
@@ -177,7 +178,10 @@ def lead_claim(answer: Answer) -> Claim | None:
     for c in answer.citations:
         bare = bare.replace(c.label, " ").replace(c.doc_title or "\0", " ")
         bare = bare.replace(c.label.split(", ")[0], " ")  # the document's citation name
-    # "The texts address this in ...:" / "Compared: ...:" only connect the quotes that follow.
+    # "The texts address this in ...:" / "Compared: ...:" only connect the quotes that follow; "The
+    # closest provisions found are ...; none of them uses ..." says what was found, not what they say.
+    if _FOUND_LEAD.match(body):
+        return None
     if len([w for w in key_words(bare) if w not in _CONNECTING]) < 2:
         return None
     return Claim(body, [], list(answer.citations))
