@@ -72,6 +72,9 @@ class TreatyQA:
         # Lone surrogates ("\ud800") cannot be encoded as UTF-8 and break the app's event
         # stream and JSON output: they become "?" here, before anything else sees the text.
         q = (question or "").encode("utf-8", "replace").decode("utf-8").strip()
+        # Runs of spaces and line breaks carry no meaning; collapsed, no pattern can be made to
+        # backtrack over them.
+        q = " ".join(q.split())
         if not q:
             raise QuestionError("Please type a question.")
         limit = self.settings.app.max_question_chars

@@ -49,7 +49,7 @@ def synonyms(question: str, stem_frequency: Callable[[str], int]) -> list[str]:
     the lexical search only: stems, and no new sense reaches the dense query."""
     out: list[str] = []
     present = set(tokenize(question))
-    for s in present:
+    for s in sorted(present):
         if len(s) < 3 or stem_frequency(s) >= RARE or thesaurus.senses(s) > SYNONYM_SENSES:
             continue
         for r in sorted(thesaurus.related(s)):

@@ -18,9 +18,12 @@ from .settings import Settings
 
 # A follow-up opens with a connector ("and what about witnesses?") or leans on the conversation
 # through anaphora ("which articles apply to it?") without a subject of its own.
-# A reply's opening word ("ok", "thanks", "right,") only acknowledges the last answer.
-_CONNECTOR = re.compile(r"^\s*(?:(?:ok(?:ay)?|right|alright|all right|great|thanks|thank you|cool|got it|i see|hm+)"
-                        r"\b[\s,.!-]*)*(?:and|but|also|what about|how about|same|then|so|or)\b", re.I)
+_CONNECTOR = re.compile(r"^\s*(?:and|but|also|what about|how about|same|then|so|or)\b", re.I)
+# A reply may first acknowledge the last answer ("ok", "thanks", "right,"); then only a connector that
+# adds to it ("ok and what about ...?") makes a follow-up: "ok so can the police ...?" asks anew.
+_ACKNOWLEDGED = re.compile(r"^\s*(?:(?:ok(?:ay)?|thanks|thank you|got it|i see|hm+)\b[\s,.!-]*|"
+                           r"(?:right|alright|all right|great|cool)\s*[,.!-]+\s*)+"
+                           r"(?:and|also|what about|how about|same)\b", re.I)
 # "there" refers back ("what does it say there?"), "is there" does not ("is there a right to ...?").
 _ANAPHORA = re.compile(r"\b(?:the same|it|its|this|that|these|those|they|(?<!is )(?<!are )(?<!was )(?<!were )there|them|"
                        r"which one|the former|the latter)\b", re.I)
@@ -102,7 +105,7 @@ class QuestionReader:
         Retriever.resolve may still find that the conversation's documents carry it better."""
         if refs.references:
             return False
-        if refs.paragraph_only is not None or _CONNECTOR.match(question):
+        if refs.paragraph_only is not None or _CONNECTOR.match(question) or _ACKNOWLEDGED.match(question):
             return True
         own = self.own_concepts(question)
         return not own or (bool(_ANAPHORA.search(question)) and len(own) < 2) \

@@ -35,6 +35,7 @@ _QUESTION_WORDS = frozenset(
 
 
 ARTICLE_CANDIDATES = 10  # articles the article-level list contributes to the fusion
+SENTENCE_WEIGHT = 0.5  # a story's single sentences weigh half of the whole question in the fusion
 
 
 def _sentences_of(question: str, most: int = 3) -> list[str]:
@@ -149,13 +150,13 @@ class Retriever:
             allowed = self.index.chunk_ids_where(filters.doc_ids, filters.doc_types, filters.languages)
             if not allowed:
                 return []
-        texts = [query.search_text] + _sentences_of(query.question)
+        texts = [(query.search_text, 1.0)] + [(s, SENTENCE_WEIGHT) for s in _sentences_of(query.question)]
         n = max(cfg.candidates, k)
         lists: list[tuple[float, list[tuple[str, float]]]] = []
         dense: list[tuple[str, float]] = []
         lexical: list[tuple[str, float]] = []
         articles: list[list[str]] = []
-        for text in texts:
+        for text, w in texts:
             # typos: "serius crime" -> "serious crime", never to a word only another user's private
             # upload uses (a correction would spell it out)
             text = self.index.lexical.correct(text, self.index.english_words, self.hidden())
@@ -163,17 +164,17 @@ class Retriever:
             if cfg.strategy in ("hybrid", "dense"):
                 dense_text = f"{text} ({expansion})" if expansion else text
                 d = self.index.dense_search(dense_text, n, _where(filters))
-                lists.append((cfg.dense_weight, d))
+                lists.append((w * cfg.dense_weight, d))
                 dense += d
                 if cfg.article_weight > 0:
                     articles += self._articles(dense_text, filters, allowed)
             if cfg.strategy in ("hybrid", "lexical"):
                 extra = synonyms(text, self.index.lexical.stem_frequency) if cfg.expand_queries else []
                 lx = self.index.lexical.search(f"{text} {expansion}".strip(), n, allowed, extra)
-                lists.append((cfg.lexical_weight, lx))
+                lists.append((w * cfg.lexical_weight, lx))
                 lexical += lx
-            lists.append((2.0, self._definitions(text, allowed)))
-            lists.append((1.0, self._titles(text, allowed)))  # the asker's own words only
+            lists.append((w * 2.0, self._definitions(text, allowed)))
+            lists.append((w * 1.0, self._titles(text, allowed)))  # the asker's own words only
         fused: dict[str, float] = {}
         for weight, ranked in lists:
             for rank, (cid, _) in enumerate(ranked):

@@ -175,6 +175,15 @@ def test_a_reply_that_acknowledges_the_answer_first_is_still_a_follow_up(qa, rep
     assert query.follow_up and query.doc_scope == ["untoc"]
 
 
+def test_an_acknowledged_new_question_is_not_a_follow_up(qa):
+    first = qa.ask("How does UNTOC protect victims?")
+    query, _ = retrieve(qa, "ok so can the police search my phone without a warrant?", [Turn.from_answer(first)])
+    assert not query.follow_up and query.doc_scope == []
+    query, _ = retrieve(qa, "Right and wrong: what does the Budapest Convention say about illegal access?",
+                        [Turn.from_answer(first)])
+    assert not query.follow_up
+
+
 def test_follow_up_paragraph_of_the_article_just_discussed(qa):
     first = qa.ask("What does Article 25 of UNTOC say?")
     _, passages = retrieve(qa, "What does paragraph 2 say?", [Turn.from_answer(first)])

@@ -7,7 +7,7 @@ answer says so and lists the closest provisions as related, not as support.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,7 +108,7 @@ def loose_coverage_question(question: str, metas) -> LooseCoverage | None:
 # Any yes/no question about one named article ("Is someone unlawfully arrested entitled to
 # compensation under Article 9 of the ICCPR?", "Can a Party under Art. 25 send a request by email?").
 # A condition first ("If the State detains a parent, does ...?") is the question's context.
-_CONDITION_FIRST = r"(?:(?:if|when|where|once|after|in case)\b[^?,]*,\s*)?"
+_CONDITION_FIRST = r"(?:(?P<condition>(?:if|when|where|once|after|in case)\b[^?,]*),\s*)?"
 _YES_NO = re.compile(r"^\s*(?:(?:in|under|according to)\b[^?,]*,\s*)?" + _CONDITION_FIRST + r"(?P<aux>does|do|is|are|can|could|"
                      r"must|shall|should|may|might|will|would)\b", re.I)
 # A question whether something is lawful asks for a judgement the words of one article may not
@@ -144,6 +144,11 @@ def yes_no_about_article(question: str, metas) -> LooseCoverage | None:
     rest = re.sub(r"\s+(?:under|in|of|by|from|to|according to)(?:\s+the)?\s*([?.!]*)\s*$", r"\1", rest, flags=re.I)
     rest = re.sub(r"^\s*(?:there\s+(?:(?:is|are)\s+)?)?(?:any\s+)?", "", rest, flags=re.I)
     topic = " ".join(rest.split()).strip(" ,?.")
+    if m.group("condition") and len(topic.split()) >= 2:
+        # The condition stays part of the subject: "if the offender is 25, does Art. 37 forbid
+        # life imprisonment?" is not answered by what Art. 37 says of offenders under 18.
+        condition = " ".join(strip_documents(_ARTICLE_PHRASE.sub(" ", m.group("condition")), [], metas).split())
+        topic = f"{topic}, {condition[:1].lower()}{condition[1:]}"
     return LooseCoverage(arts[0].group("art"), topic) if len(topic.split()) >= 2 else None
 
 
@@ -185,11 +190,11 @@ _OUTSIDE_FACTS = re.compile(
     r"|\bwhen did \w+(?: \w+)? (?:ratif\w*|sign|accede|join)\b"
     r"|\bha(?:s|ve) (?-i:[A-Z])\w+(?: (?-i:[A-Z])\w+)? (?:ratified|signed|acceded|joined)\b"
     r"|\b(?:ratification|signature|accession) (?:status|count|date)s?\b"
-    r"|\b(?:in what|on what|what|which)(?: exact| precise| specific)? (?:year|date|day|month) did\b[^?]*\b(?:ratif\w*|"
-    r"sign|accede|join|enter(?:ed)? into force|adopt)\b"
-    r"|\bwhen did\b[^?]*\b(?:ratif\w*|sign|accede|join|enter(?:ed)? into force|adopt)\b"
-    r"|\b(?:in what|on what|what|which)(?: exact| precise| specific)? (?:year|date|day|month) did\b[^?]*\b(?:come|came) "
-    r"into (?:force|effect)\b"
+    r"|\b(?:in what|on what|what|which)(?: exact| precise| specific)? (?:year|date|day|month) did\b[^?]{0,200}?\b(?:"
+    r"ratif\w*|sign|accede|join|enter(?:ed)? into force|adopt)\b"
+    r"|\bwhen did\b[^?]{0,200}?\b(?:ratif\w*|sign|accede|join|enter(?:ed)? into force|adopt)\b"
+    r"|\b(?:in what|on what|what|which)(?: exact| precise| specific)? (?:year|date|day|month) did\b[^?]{0,200}?\b(?:come|"
+    r"came) into (?:force|effect)\b"
     r"|\b(?:how many|which|what) (?:states|countries|parties|governments|nations)(?:\s+parties)?\s+(?:have|has)\s+"
     r"(?:\w+\s+)?(?:accepted|recogni[sz]ed|made|entered|lodged|deposited|withdrawn|invoked)\b"
     # what states have done: practice, not text
@@ -223,7 +228,7 @@ _OUTSIDE_FACTS = re.compile(
     r"up to now|until now|last year|in (?:19|20)\d\d|since (?:it|its|they|their|the \w+) (?:started|began|was set up|"
     r"were set up|was established|was created|creation|establishment|entered into force|came into force))\b"
     r"|\bhow many (?:\w+ )?(?:people|persons|individuals|cases|requests|complaints|communications|petitions|reports|"
-    r"decisions|views|judgments|judgements)\b[^?]*\b(?:has|have|did) (?:the |its |this |that )?" + _BODY +
+    r"decisions|views|judgments|judgements)\b[^?]{0,200}?\b(?:has|have|did) (?:the |its |this |that )?" + _BODY +
     r"\b[^?]{0,30}?\b(?:received|registered|handled|examined|considered|decided|processed|adopted|issued|found)\b"
     # what a state reserved or how states voted: the depositary's and the assembly's records
     r"|\bwhat reservations? (?:did|has|have) (?:the )?\w+"
@@ -507,24 +512,35 @@ _STOP_TOPIC = re.compile(r"^\s*(?:the|a|an|any|of|about)\s+", re.I)
 # defines a term, not whether it uses it.
 _DEFINE = re.compile(r"^(?:define[sd]?|defining|(?:give|contain|provide|include|offer|have|set out)s?\s+(?:an?\s+|any\s+)?"
                      r"(?:definition|meaning)\s+(?:of|for)|an?\s+definition\s+(?:of|for))\s+(?P<term>.+)$", re.I)
-_DEFINED = re.compile(r"^\s*(?:is|are)\s+(?P<term>[^?]+?)\s+defined\s+(?:by|in|under|within)\b", re.I)
+_DEFINE_VERB = re.compile(r"\b(?:define[sd]?|defining)\s+(?:(?:an?|the|what)\s+)?\W*$", re.I)  # right before the topic
+_QUOTES = " '\"\u2018\u2019\u201c\u201d\u00ab\u00bb\u201e"
 
 
-def definition_asked(question: str, topic: str) -> str | None:
-    """The term a coverage question asks the provision to define ("child"), or None."""
-    m = _DEFINE.match(topic.strip()) or _DEFINED.match(question)
-    if m is None:  # the verb read as the coverage verb: "Does Article 1 define traffic data?"
-        lead = re.escape(topic.strip(" '\"\u2018\u201c")[:30])
-        m = re.search(r"\b(?:define[sd]?|defining)\s+(?P<term>(?:(?:an?|the|what)\s+)?['\"\u2018\u201c]?" + lead + r".*)$",
-                      question, re.I) \
-            if lead else None
-    if m is None:
+def definition_asked(question: str, topic: str, defined: Iterable[str]) -> str | None:
+    """The term a coverage question asks the provision to define ("child"), or None. The term
+    is the longest of the texts' `defined` terms the subject opens with, or the whole subject when
+    it is short; anything more ("define a child as anyone under 18", "computer data broadly")
+    asks what the definition says, which the provision's words judge."""
+    m = _DEFINE.match(topic.strip())
+    if m is not None:
+        text = m.group("term")
+    else:  # the verb read as the coverage verb: "Does Article 1 define traffic data?"
+        at = question.lower().find(topic.strip(_QUOTES).lower()[:30])
+        if at <= 0 or not _DEFINE_VERB.search(question[:at]):
+            return None
+        text = topic
+    text = re.sub(r"\s+(?:in|under|by)\s+(?:its|the|this)?\s*$", "", text.strip(" ?."), flags=re.I)
+    text = re.sub(r"^(?:what|who)\s+(?:counts?\s+as|is\s+meant\s+by|qualifies\s+as)\s+", "", text, flags=re.I)
+    text = re.sub(r"^(?:what|who)\s+(?:an?\s+|the\s+)?(.+?)\s+(?:is|are|means?)$", r"\1", text, flags=re.I)
+    text = re.sub(r"^(?:(?:the\s+)?(?:terms?|expression|word|notion|concept)\s+)?(?:an?\s+|the\s+)?", "", text, flags=re.I)
+    text = text.strip(_QUOTES)
+    stems = tokenize(text)
+    known = [d for d in defined if tokenize(d) and tokenize(d) == stems[:len(tokenize(d))]]
+    term = max(known, key=lambda d: len(tokenize(d))) if known else text
+    rest = stems[len(tokenize(term)):]
+    if not stems or rest or (not known and len(stems) > 4):
         return None
-    term = re.sub(r"\s+(?:in|under|by)\s+(?:its|the|this)?\s*$", "", m.group("term").strip(" ?."), flags=re.I)
-    term = re.sub(r"^(?:the\s+(?:terms?|expression|word|notion|concept)\s+)?(?:an?\s+|the\s+)?", "", term, flags=re.I)
-    term = re.sub(r"^(?:what|who)\s+(?:an?\s+|the\s+)?(.+?)\s+(?:is|are|means?)$", r"\1", term, flags=re.I)
-    term = term.strip(" '\"\u2018\u2019\u201c\u201d")
-    return term if 0 < len(term.split()) <= 6 else None
+    return term
 
 
 @dataclass
@@ -897,25 +913,24 @@ class ExtractiveAnswerer:
                     break
         # "Does Article 2 define 'child'?": yes only when it defines that very term (one of the texts'
         # defined terms, index.definitions); "sale of children means ..." defines another.
-        term = definition_asked(question, topic) if unset is None and other_figure is None else None
+        term = definition_asked(question, topic, self.index.definitions) if unset is None and other_figure is None \
+            else None
         defines: list[str] = []
         defined_here = False
         if term is not None:
             own_ids = {p.chunk.id for p in inside}
-            wanted = set(tokenize(term))
+            wanted = tokenize(term)
             defines = [d for d, ids in self.index.definitions.items() if own_ids & set(ids)]
-            defined_here = any(set(tokenize(d)) == wanted for d in defines)
+            defined_here = any(tokenize(d) == wanted for d in defines)
             if defined_here:
                 judged.kind = "yes"
-                said = [d for d in defines if set(tokenize(d)) == wanted]
-                # the sentence that defines it ("'structured group' shall mean") before one that uses it
-                evidence = sorted([s for s in named if any(d in s.text.lower() for d in said)],
-                                  key=lambda s: not any(re.search(re.escape(d) + r"\W{0,3}\s*(?:shall mean|means|shall "
-                                                                  r"include|includes|refers to)", s.text, re.I)
-                                                        for d in said))[:1] or evidence
+                # the sentence that opens with the term ("c) 'Structured group' shall mean") before
+                # one that uses it ("... shall mean a structured group of three or more persons")
+                evidence = sorted([s for s in named if term in s.text.lower()],
+                                  key=lambda s: s.text.lower().find(term))[:1] or evidence
             else:
                 judged.kind = "no"
-                elsewhere = {cid for d, ids in self.index.definitions.items() if set(tokenize(d)) == wanted
+                elsewhere = {cid for d, ids in self.index.definitions.items() if tokenize(d) == wanted
                              for cid in ids} - own_ids
                 instead = [s for s in self.sentences([p for p in passages if p.chunk.id in elsewhere])
                            if term.lower() in s.text.lower()][:2]
@@ -1221,7 +1236,9 @@ class ExtractiveAnswerer:
         for m in _INSTRUMENT.finditer(question):
             name = _QUESTION_OPENING.sub("", m.group(0).strip())  # "Does the EU ... Act" -> "EU ... Act"
             start = m.start() + m.group(0).find(name)
-            if any(a <= start < b for a, b in known) or name.lower() in ("un", "eu", "ngo", "ict"):
+            # a corpus document's name inside it ("Which Article Of The Budapest Convention Covers Law
+            # ...", in Title Case) makes it a question about that document, not another instrument
+            if any(a < start + len(name) and start < b for a, b in known) or name.lower() in ("un", "eu", "ngo", "ict"):
                 continue
             words = [w for w in tokenize(name) if w]
             if len(words) == 1 and any(self._df(v) for v in _spellings(words[0])):
