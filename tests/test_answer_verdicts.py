@@ -431,6 +431,8 @@ def test_a_partly_points_to_a_provision_that_carries_more_of_the_subject(qa):
     # described in lower case: a sibling protocol of a corpus treaty that is not indexed
     ("what does the untoc trafficking protocol say about victims' consent?", "trafficking protocol"),
     ("does the firearms protocol require marking of guns?", "firearms protocol"),
+    # a later protocol in lower case: the corpus holds only first ones
+    ("what does the second optional protocol to the iccpr require of states?", "second optional protocol"),
 ])
 def test_a_protocol_no_indexed_document_is_named_as_outside_the_texts(qa, question, name):
     answer = qa.ask(question)
@@ -520,6 +522,11 @@ _STATES_DID = "treaty texts do not record what happened to them"  # what states 
      _BODIES_LATER),
     ("Which article of the German Criminal Code implements Article 3 of the Budapest Convention?",
      "do not contain the rules of the German Criminal Code"),
+    ("Which domestic courts have applied Article 2 of the Budapest Convention?", _STATES_DID),
+    # a standard no text names, beside a named provision that is quoted instead
+    ("Which hashing standard (SHA-256?) does Article 19 of the Budapest Convention require for seized data?",
+     "never use the term \u201cSHA-256\u201d"),
+    ("untoc art 14 - what percentage of confiscated proceeds goes to the victims?", "sets a percentage"),
 ])
 def test_what_bodies_and_states_later_did_is_not_in_the_texts(qa, question, reason):
     assert_not_addressed(qa.ask(question), reason)
@@ -604,3 +611,26 @@ def test_a_condition_before_a_coverage_question_is_part_of_its_subject(qa):
 def test_a_corpus_document_named_inside_a_title_case_phrase_is_not_another_instrument(qa):
     answer = qa.ask("Which Article Of The Budapest Convention Covers Law Enforcement Access?")
     assert not answer.refused, answer.answer
+
+
+@pytest.mark.parametrize("question, kind", [
+    # Art. 37(a): "offences committed by persons below eighteen years of age"
+    ("Does Article 37 of the CRC rule out life imprisonment without release for an offence committed at 15 years of "
+     "age?", "yes"),
+    ("Does Article 37 of the CRC forbid the death penalty for an offence committed by a 20 year old?", "no"),
+])
+def test_an_age_asked_about_is_met_by_the_bound_the_provision_states(qa, question, kind):
+    answer = qa.ask(question)
+    assert answer.verdict.kind == kind, answer.answer
+    if kind == "no":
+        assert "states an age of 18, not 20" in answer.answer
+
+
+def test_the_article_first_then_a_yes_no_question_without_a_dash_is_a_coverage_question():
+    from rag.answer.extractive import loose_coverage_question
+
+    read = loose_coverage_question("iccpr art 19 does it protect the freedom to hold opinions?", {})
+    assert read is not None and read.group("art") == "19" and "opinions" in read.group("topic")
+    # asked what, not whether
+    assert loose_coverage_question("iccpr art 10 para 3, what does it say about prisons?", {}) is None
+    assert loose_coverage_question("Art. 4(2) ICCPR: which articles does it make non-derogable?", {}) is None

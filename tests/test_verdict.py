@@ -284,6 +284,8 @@ def test_the_ages_and_lengths_of_time_a_text_states():
 
     assert stated_figures("persons who have not attained the age of fifteen years") == {"age": {15}}
     assert stated_figures("recruiting children under 18") == {"age": {18}}
+    assert stated_figures("recruiting under-18s into the army") == {"age": {18}}  # the age group as a noun
+    assert stated_figures("under 18 months") == {"month": {18}}
     assert stated_figures("up to a maximum of ninety days, and within six months") == {"day": {90}, "month": {6}}
     assert stated_figures("Article 38 of the Convention") == {}
 
@@ -310,3 +312,17 @@ def test_short_names_hold_the_whole_full_name_and_no_determiner():
     assert short_names("Any Party (hereafter the Party) may") == ()
     assert short_names("the Implementation Review Board (hereinafter the \u201cBoard\u201d) shall") == \
         (("Implementation Review Board", "Board"),)
+
+
+def test_ages_keep_their_sense_and_a_bound_covers_the_ages_it_bounds():
+    from rag.answer.extractive import _age_met, age_bounds
+
+    crc_38 = ("States Parties shall refrain from recruiting any person who has not attained the age of fifteen years "
+              "into their armed forces.")
+    assert age_bounds(crc_38) == {(15, "below")}
+    assert age_bounds("persons below eighteen years of age") == {(18, "below")}
+    assert age_bounds("those persons who have attained the age of fifteen years") == {(15, "above")}
+    assert age_bounds("a crime committed by a 16 year old") == {(16, "exact")}
+    assert _age_met((16, "exact"), {(18, "below")}) and not _age_met((25, "exact"), {(18, "below")})
+    assert _age_met((16, "below"), {(18, "below")}) and not _age_met((18, "below"), {(15, "below")})
+    assert _age_met((18, "exact"), {(18, "exact")}) and not _age_met((16, "exact"), {(18, "above")})

@@ -88,8 +88,9 @@ class LooseCoverage:
 
 
 # "untoc art 25 - does it cover compensation?": the article first, then the question about "it".
-_ARTICLE_FIRST = re.compile(r"^[^?]*?" + _ARTICLE + r"[^?]*?\s*[-–—:,]\s*(?:does|do|can|could|will|would|must|shall|"
-                            r"may)\s+(?:it|this|that)(?:\s+(?:article|provision))?\s+(?P<rest>[^?]+?)\??\s*$", re.I)
+# (no question word between: "art 10 para 3, what does it say?" asks what, not whether)
+_ARTICLE_FIRST = re.compile(r"^[^?]*?" + _ARTICLE + r"(?:(?!\b(?:what|which|how|why|where|when|who|whom)\b)[^?])*?"
+                            r"\s*(?:[-–—:,]\s*)?(?:does|do|can|could|will|would|must|shall|may)\s+(?:it|this|that)(?:\s+(?:article|provision))?\s+(?P<rest>[^?]+?)\??\s*$", re.I)
 
 
 def loose_coverage_question(question: str, metas) -> LooseCoverage | None:
@@ -230,6 +231,9 @@ _OUTSIDE_FACTS = re.compile(
     r"|\bhow many (?:\w+ )?(?:people|persons|individuals|cases|requests|complaints|communications|petitions|reports|"
     r"decisions|views|judgments|judgements)\b[^?]{0,200}?\b(?:has|have|did) (?:the |its |this |that )?" + _BODY +
     r"\b[^?]{0,30}?\b(?:received|registered|handled|examined|considered|decided|processed|adopted|issued|found)\b"
+    # what courts have done under a treaty: case law, not text
+    r"|\b(?:which|what) (?:national |domestic |foreign |\w+ )?(?:courts?|judges?|tribunals?|prosecutors?)\b[^?]{0,80}?\b"
+    r"(?:have|has|did)\b[^?]{0,40}?\b(?:convicted|prosecuted|applied|invoked|ruled|sentenced|cited|interpreted)\b"
     # what a state reserved or how states voted: the depositary's and the assembly's records
     r"|\bwhat reservations? (?:did|has|have) (?:the )?\w+"
     r"|\b(?:which|what|how many) (?:states|countries|nations|governments|parties)\b[^?]*\b(?:voted|abstained|"
@@ -256,6 +260,8 @@ _PROTOCOL_NAME = re.compile(r"(?P<before>(?:[\w'\u2019-]+\s+){1,3})(?P<head>prot
 _SIBLING_SUBJECT = re.compile(r"\b(?:traffick\w*|smuggl\w*|migrants?|firearms?|death penalty|abolition|"
                               r"armed conflicts?|child soldiers?|communications procedure|e-evidence|electronic "
                               r"evidence)\b", re.I)
+# "the second additional protocol", "a 2nd optional protocol": the corpus holds only first protocols.
+_LATER_ORDINAL = re.compile(r"\b(?:second|third|fourth|fifth|2nd|3rd|4th|5th)\s+(?:(?:additional|optional)\s+)?$", re.I)
 _PROTOCOL_ON = re.compile(r"\s+(?:on|against|to prevent|concerning|relating to|for)\b", re.I)
 _GENERIC_PROTOCOL = frozenset({"optional", "additional", "first", "1st", "new", "relevant", "said"})
 _AFTER_PROTOCOL_NOUN = re.compile(r"\s+(?:\(\w+\)\s+)?(?:address(?:es)?|calls?|numbers?|traffic|packets?|version)\b", re.I)
@@ -269,6 +275,10 @@ _RULE_VERB = re.compile(r"\s+(?:impose|require|prohibit|ban|penali[sz]e|punish|r
                         r"allow|permit|mandate|fine)s?\b", re.I)
 _PER_TEXTS = re.compile(r"\baccording to (?:the )?(?:commentary|commentaries|texts?|treaty|treaties|convention|"
                         r"knowmad|eff)\b", re.I)
+# A name of letters and digits: "AES-256", "SHA-1", "5G", "ISO 27001", "TLS 1.3" (not "2nd", "18s", "1990s").
+_CODE = re.compile(r"\b(?:[A-Za-z]{2,}[- ]?\d+(?:\.\d+)*|\d+[A-Z]{1,3})\b(?<!\d(?:st|nd|rd|th))")
+_REFERENCE_NUMBERS = re.compile(r"\b(?:articles?|arts?|paragraphs?|paras?|points?|no|nos|ets|cets|under|over|aged?|"
+                                r"below|above|the)\.?\s*[-\d]+\S*", re.I)
 # A part of another instrument asked for beside a named article ("which section of the US Computer Fraud
 # and Abuse Act implements Art. 2?"): that instrument's text, not the article's.
 _INSTRUMENT_PART = re.compile(r"\b(?i:(?:which|what) (?:sections?|articles?|provisions?|parts?|clauses?|chapters?) of (?:the )?)"
@@ -282,7 +292,8 @@ _QUANTITY = re.compile(
     r"\b(?:how many|how much|how long|max(?:imum)?|min(?:imum)?|number of|amount of)\b[^?.]*?\b(?P<unit>" + _UNITS + r")\b"
     r"|\bin (?:us |u\.s\. |american |canadian |australian )?(?P<unit_in>" + _UNITS + r")\b"
     # a sum of money or a threshold: any figure would do ("what cash amount triggers ...", "the maximum fine")
-    r"|\b(?:how much (?:money|compensation|damages|cash)|what (?:\w+ )?(?:amount|threshold|sum)|(?:above|over|below|under) what (?:\w+ )?value|"
+    r"|\b(?:how much (?:money|compensation|damages|cash)|what(?:'s| is| are)?(?: the)? (?:\w+ )?(?:amount|threshold|sum)|"
+    r"(?:what|which)(?:'s| is)?(?: the)? (?:\w+ )?(?:percentage|proportion|share|fraction) of|(?:above|over|below|under) what (?:\w+ )?value|"
     r"(?:maximum|minimum) (?:fine|amount|sum|penalty|compensation)|(?:what|which) fines?\b(?! \w+ (?:of|for|on) the)"
     r"|how much (?:are|is|do|does|will|would)\b[^?]*\b(?:paid|earn|earns|cost|costs|receive|receives|get|gets)\b"
     r"|how (?:big|large|high|heavy|much)(?: an?| the)? (?:fines?|penalt(?:y|ies)|monetary sanctions?)"
@@ -380,6 +391,8 @@ def _unit_name(unit: str | None) -> str:
         return "a length of time"
     if unit == "timing":
         return "a time limit"
+    if unit == "percent":
+        return "a percentage"
     unit = (unit or "amount").lower()
     return unit if unit.endswith("s") else unit + "s"
 
@@ -394,6 +407,8 @@ def _stated_quantity(text: str, unit: str | None) -> bool:
         return any(_stated_quantity(text, u) for u in ("years", "months", "weeks", "days", "hours"))
     if unit == "timing":
         return _stated_quantity(text, "duration") or bool(_TIMING_WORDS.search(text))
+    if unit == "percent":
+        return bool(re.search(rf"\b(?:\d+(?:\.\d+)?|{_NUMBER_WORDS})\s*(?:%|per ?cent\b)", text, re.I))
     stem = (unit or "").lower().rstrip("s")
     if not stem or stem in ("how much", "fines of", "fine of"):
         # any figure, but not the number of a provision referred to ("Article 12", "paragraph 3")
@@ -411,6 +426,8 @@ def _quantity_unit(m: re.Match, question: str = "") -> str | None:
                                                      else "timing" if m.group("timing") else None)
     if unit and unit.lower().startswith("year") and re.search(r"\byears? (?:of age|old)\b", question, re.I):
         return "age"  # "under how many years of age ..."
+    if unit is None and re.search(r"\b(?:percentage|proportion|share|fraction)\b", m.group(0), re.I):
+        return "percent"  # "what percentage of the proceeds ..."
     return unit
 
 
@@ -449,13 +466,45 @@ def _figure_phrase(unit: str, asked: set[int], found: set[int]) -> str:
     return f"an age of {said}, not {not_said}" if unit == "age" else f"{said} {unit}s, not {not_said}"
 
 
+_BELOW = re.compile(r"(?:\bunder|\bbelow|\byounger than|\bless than|\b(?:not|never)\s+(?:yet\s+)?(?:attained|reached)"
+                    r"\s+(?:the\s+age\s+of)?)[\s-]*(?:the\s+age\s+of\s+)?$", re.I)
+_ABOVE = re.compile(r"(?:\bover|\babove|\bolder than|\bmore than|(?<!not )(?<!never )\b(?:attained|reached)"
+                    r"\s+(?:the\s+age\s+of)?)[\s-]*(?:the\s+age\s+of\s+)?$", re.I)
+
+
+def age_bounds(text: str) -> set[tuple[int, str]]:
+    """The ages a text states with their sense: (18, "below") for "persons below eighteen years of
+    age" or "has not attained the age of eighteen", (15, "above") for "have attained the age of
+    fifteen", (16, "exact") for "a 16 year old"."""
+    out: set[tuple[int, str]] = set()
+    for m in re.finditer(rf"\bage of {_NUMBER}\b|\b{_NUMBER}[- ]years?[- ](?:of age|old)\b|"
+                         rf"\b(?:under|below|over|above|aged)[\s-]+(?:the\s+age\s+of\s+)?{_NUMBER}(?:s\b|\b(?![- ]"
+                         rf"(?:days?|weeks?|months?|hours?|per|%)))", text, re.I):
+        value = _value(next(g for g in m.groups() if g))
+        before = text[max(0, m.start() - 40):m.start() + m.group(0).lower().find(next(g for g in m.groups() if g).lower())]
+        sense = "below" if _BELOW.search(before) else "above" if _ABOVE.search(before) else "exact"
+        out.add((value, sense))
+    return out
+
+
+def _age_met(asked: tuple[int, str], said: set[tuple[int, str]]) -> bool:
+    """Does one of the ages a provision states cover the age asked about? "Below eighteen" covers
+    a 16-year-old and "under 16", not a 25-year-old; an age stated plainly covers itself."""
+    v, sense = asked
+    for n, s in said:
+        if n == v or (s == "below" and (v < n if sense == "exact" else sense == "below" and v <= n)) \
+                or (s == "above" and (v > n if sense == "exact" else sense == "above" and v >= n)):
+            return True
+    return False
+
+
 def stated_figures(text: str) -> dict[str, set[int]]:
     """The ages and lengths of time a text states, by unit: {"age": {15, 18}, "day": {90}}. "under 18"
     and "the age of eighteen years" are ages; "ninety days", "six months" lengths of time."""
     out: dict[str, set[int]] = {}
     ages = re.finditer(rf"\bage of {_NUMBER}\b|\b{_NUMBER}[- ]years?[- ](?:of age|old)\b|"
-                       rf"\b(?:under|below|over|above|aged)\s+(?:the\s+age\s+of\s+)?{_NUMBER}\b(?![- ](?:days?|weeks?|"
-                       rf"months?|hours?|per|%))", text, re.I)
+                       rf"\b(?:under|below|over|above|aged)[\s-]+(?:the\s+age\s+of\s+)?{_NUMBER}(?:s\b|\b(?![- ](?:days?|weeks?|"
+                       rf"months?|hours?|per|%)))", text, re.I)
     for m in ages:
         out.setdefault("age", set()).add(_value(next(g for g in m.groups() if g)))
     no_ages = re.sub(rf"\bage of {_NUMBER}[- ]years?|\b{_NUMBER}[- ]years?[- ](?:of age|old)\b", " ", text, flags=re.I)
@@ -625,7 +674,8 @@ class ExtractiveAnswerer:
             if judged is not None:
                 return judged
         if references and (names or _outside_facts(question) or _QUANTITY.search(question)
-                           or _BODY_READING.search(question) or _INSTRUMENT_PART.search(question)):
+                           or _BODY_READING.search(question) or _INSTRUMENT_PART.search(question)
+                           or self._absent_codes(question)):
             gap = self._named_gap(question, resolved, references, passages, assumed_document, names)
             if gap is not None:
                 return gap
@@ -905,7 +955,13 @@ class ExtractiveAnswerer:
         if judged.kind in ("yes", "partly") and not judged.excluded and unset is None:
             asked = stated_figures(topic)
             said_figures = stated_figures(" ".join(s.text for s in named))
+            said_text = " ".join(s.text for s in named)
             for unit_key, values in asked.items():
+                if unit_key == "age" and said_figures.get("age"):
+                    # an age is met by a bound that covers it ("below eighteen" covers 16), not only by itself
+                    said_ages = age_bounds(said_text)
+                    if any(_age_met(a, said_ages) for a in age_bounds(topic)):
+                        continue
                 if said_figures.get(unit_key) and not values & said_figures[unit_key]:
                     other_figure = (unit_key, values, said_figures[unit_key])
                     judged.kind = "no"
@@ -1229,6 +1285,17 @@ class ExtractiveAnswerer:
         return [s for s in ranked if stems[s.text]][:2]
 
     # -- is the subject in the texts at all? ----------------------------------------------
+    def _absent_codes(self, question: str) -> list[str]:
+        """Names made of letters and digits ("AES-256", "SHA-1", "5G", "ISO 27001") that no text
+        uses: a standard, product or version the treaties cannot speak of. Not a provision's
+        number ("Art. 25(3)", "ETS 185" where a text uses it) or an ordinal ("2nd")."""
+        out = []
+        for m in _CODE.finditer(_REFERENCE_NUMBERS.sub(" ", question)):
+            code = m.group(0)
+            if not self._phrase_in_texts(code) and not self._phrase_in_texts(code.replace("-", " ")):
+                out.append(code)
+        return out
+
     def _other_instrument(self, question: str) -> str | None:
         """Why an instrument (or acronym) the question names is outside the texts: it is not
         indexed and no indexed text names it; None when there is none."""
@@ -1275,7 +1342,7 @@ class ExtractiveAnswerer:
                 # of the corpus treaties' sibling protocols that is not indexed ("the palermo trafficking
                 # protocol", "the protocol on the smuggling of migrants")
                 after = question[m.end("head"):m.end("head") + 60]
-                if _SIBLING_SUBJECT.search(m.group("before")) or (
+                if _SIBLING_SUBJECT.search(m.group("before")) or _LATER_ORDINAL.search(m.group("before")) or (
                         _PROTOCOL_ON.match(after) and _SIBLING_SUBJECT.search(after)):
                     words = m.group("before").split()
                     while words and (not tokenize(words[0]) or any(s in frame for s in tokenize(words[0]))):
@@ -1404,6 +1471,10 @@ class ExtractiveAnswerer:
         other = self._other_instrument(question)
         if other:
             return other
+        codes = self._absent_codes(question) if named else []
+        if codes:  # "which standard (AES-256?) does Art. 25(3) require?": a standard or product no text names
+            return "the texts never use the term" + ("s " if len(codes) > 1 else " ") + \
+                ", ".join(f"\u201c{c}\u201d" for c in codes)
         topic = self.index.lexical.correct(topic, self.index.english_words, self.hidden())  # "serius crime"
         concepts = key_concepts(topic, self._is_common)
         # A word the texts never use is judged in the question's own words: in a follow-up, the
@@ -1473,7 +1544,7 @@ class ExtractiveAnswerer:
                 for _, _, s in sentence_spans(t, 0, len(t)))
 
         if unit and not any(states_it(t) for t in texts):
-            if unit_name in ("age", "duration", "timing"):
+            if unit_name in ("age", "duration", "timing", "percent"):
                 return f"none of the provisions found sets {_unit_name(unit_name)}"
             return (f"none of the provisions found sets a number of {_unit_name(unit_name)}" if unit_name
                     else "none of the provisions found sets an amount")
