@@ -89,12 +89,21 @@ class LooseCoverage:
 
 # "untoc art 25 - does it cover compensation?": the article first, then the question about "it".
 # (no question word between: "art 10 para 3, what does it say?" asks what, not whether)
-_ARTICLE_FIRST = re.compile(r"^[^?]*?" + _ARTICLE + r"(?:(?!\b(?:what|which|how|why|where|when|who|whom)\b)[^?])*?"
-                            r"\s*(?:[-–—:,]\s*)?(?:does|do|can|could|will|would|must|shall|may)\s+(?:it|this|that)(?:\s+(?:article|provision))?\s+(?P<rest>[^?]+?)\??\s*$", re.I)
+_ARTICLE_FIRST = re.compile(r"^[^?]*?" + _ARTICLE + r"[^?]*?\s*(?:[-–—:,]\s*)?\b(?:does|do|can|could|will|would|must|"
+                            r"shall|may)\s+(?:it|this|that)(?:\s+(?:article|provision))?\s+(?P<rest>[^?]+?)\??\s*$", re.I)
+
+
+_ASKS_WHAT = re.compile(r"\b(?:what|which|how|why|where|when|who|whom|whose)\b", re.I)
 
 
 def loose_coverage_question(question: str, metas) -> LooseCoverage | None:
-    m = _LOOSE.match(question) or _ARTICLE_FIRST.match(question)
+    m = _LOOSE.match(question)
+    if m is None:
+        m = _ARTICLE_FIRST.match(question)
+        # "art 10 para 3, what does it say?" asks what, not whether; "art 6 art 7 does it ...?" names two
+        if m is not None and (_ASKS_WHAT.search(question[:m.start("rest")])
+                              or len(re.findall(_ARTICLE, question[:m.start("rest")], re.I)) > 1):
+            m = None
     if not m:
         return None
     rest = strip_documents(m.group("rest"), [], metas)
@@ -232,8 +241,9 @@ _OUTSIDE_FACTS = re.compile(
     r"decisions|views|judgments|judgements)\b[^?]{0,200}?\b(?:has|have|did) (?:the |its |this |that )?" + _BODY +
     r"\b[^?]{0,30}?\b(?:received|registered|handled|examined|considered|decided|processed|adopted|issued|found)\b"
     # what courts have done under a treaty: case law, not text
-    r"|\b(?:which|what) (?:national |domestic |foreign |\w+ )?(?:courts?|judges?|tribunals?|prosecutors?)\b[^?]{0,80}?\b"
-    r"(?:have|has|did)\b[^?]{0,40}?\b(?:convicted|prosecuted|applied|invoked|ruled|sentenced|cited|interpreted)\b"
+    r"|\b(?:which|what) (?:national |domestic |foreign |\w+ )?(?:courts?|judges?|tribunals?|prosecutors?)\s+(?:\w+\s+){0,2}?"
+    r"(?:have|has|did)\s+(?:ever\s+|already\s+|actually\s+)?(?!been\b)(?:convicted|prosecuted|applied|invoked|ruled|"
+    r"sentenced|cited|interpreted)\b"
     # what a state reserved or how states voted: the depositary's and the assembly's records
     r"|\bwhat reservations? (?:did|has|have) (?:the )?\w+"
     r"|\b(?:which|what|how many) (?:states|countries|nations|governments|parties)\b[^?]*\b(?:voted|abstained|"
@@ -276,7 +286,7 @@ _RULE_VERB = re.compile(r"\s+(?:impose|require|prohibit|ban|penali[sz]e|punish|r
 _PER_TEXTS = re.compile(r"\baccording to (?:the )?(?:commentary|commentaries|texts?|treaty|treaties|convention|"
                         r"knowmad|eff)\b", re.I)
 # A name of letters and digits: "AES-256", "SHA-1", "5G", "ISO 27001", "TLS 1.3" (not "2nd", "18s", "1990s").
-_CODE = re.compile(r"\b(?:[A-Za-z]{2,}[- ]?\d+(?:\.\d+)*|\d+[A-Z]{1,3})\b(?<!\d(?:st|nd|rd|th))")
+_CODE = re.compile(r"\b(?:[A-Za-z]{2,}-?\d+(?:\.\d+)*|(?-i:[A-Z]{2,}) \d+(?:\.\d+)*|\d+[A-Z]{1,3})\b(?<!\d(?:st|nd|rd|th))")
 _REFERENCE_NUMBERS = re.compile(r"\b(?:articles?|arts?|paragraphs?|paras?|points?|no|nos|ets|cets|under|over|aged?|"
                                 r"below|above|the)\.?\s*[-\d]+\S*", re.I)
 # A part of another instrument asked for beside a named article ("which section of the US Computer Fraud
@@ -293,7 +303,7 @@ _QUANTITY = re.compile(
     r"|\bin (?:us |u\.s\. |american |canadian |australian )?(?P<unit_in>" + _UNITS + r")\b"
     # a sum of money or a threshold: any figure would do ("what cash amount triggers ...", "the maximum fine")
     r"|\b(?:how much (?:money|compensation|damages|cash)|what(?:'s| is| are)?(?: the)? (?:\w+ )?(?:amount|threshold|sum)|"
-    r"(?:what|which)(?:'s| is)?(?: the)? (?:\w+ )?(?:percentage|proportion|share|fraction) of|(?:above|over|below|under) what (?:\w+ )?value|"
+    r"(?:what|which)(?:'s| is)?(?: the)? (?:percentage|proportion|fraction) of|(?:above|over|below|under) what (?:\w+ )?value|"
     r"(?:maximum|minimum) (?:fine|amount|sum|penalty|compensation)|(?:what|which) fines?\b(?! \w+ (?:of|for|on) the)"
     r"|how much (?:are|is|do|does|will|would)\b[^?]*\b(?:paid|earn|earns|cost|costs|receive|receives|get|gets)\b"
     r"|how (?:big|large|high|heavy|much)(?: an?| the)? (?:fines?|penalt(?:y|ies)|monetary sanctions?)"
@@ -407,13 +417,17 @@ def _stated_quantity(text: str, unit: str | None) -> bool:
         return any(_stated_quantity(text, u) for u in ("years", "months", "weeks", "days", "hours"))
     if unit == "timing":
         return _stated_quantity(text, "duration") or bool(_TIMING_WORDS.search(text))
-    if unit == "percent":
-        return bool(re.search(rf"\b(?:\d+(?:\.\d+)?|{_NUMBER_WORDS})\s*(?:%|per ?cent\b)", text, re.I))
+    if unit == "percent":  # "10 per cent", "two-thirds", "a majority of"
+        return bool(re.search(rf"\b(?:\d+(?:\.\d+)?|{_NUMBER_WORDS})\s*(?:%|per ?cent\b)|\b(?:one|two)[- ]thirds?\b|"
+                              r"\b(?:one[- ])?half\b|\bmajority\b|\b\d+/\d+\b", text, re.I))
     stem = (unit or "").lower().rstrip("s")
     if not stem or stem in ("how much", "fines of", "fine of"):
-        # any figure, but not the number of a provision referred to ("Article 12", "paragraph 3")
+        # any figure, but not the number of a provision referred to ("Article 12", "paragraph 3"); a number
+        # word counts with what it counts ("at least four years", "two thirds")
         return bool(re.search(r"\d", re.sub(r"\b(?:articles?|arts?\.?|paragraphs?|paras?\.?)\s*\d+\w*", " ",
-                                            text, flags=re.I)))
+                                            text, flags=re.I))) or \
+            bool(re.search(rf"\b(?:{_NUMBER_WORDS})[- ](?:years?|months?|weeks?|days?|hours?|thirds?|per ?cent|percent)\b",
+                           text, re.I))
     if stem == "year":  # "persons below eighteen years of age" states an age, not a number of years
         text = re.sub(rf"\bage of (?:\d+|{_NUMBER_WORDS})(?:[- ]\w+)? years?\b|"
                       rf"\b(?:\d+|{_NUMBER_WORDS})(?:[- ]\w+)?[- ]years? (?:of age|old)\b", " ", text, flags=re.I)
@@ -426,7 +440,7 @@ def _quantity_unit(m: re.Match, question: str = "") -> str | None:
                                                      else "timing" if m.group("timing") else None)
     if unit and unit.lower().startswith("year") and re.search(r"\byears? (?:of age|old)\b", question, re.I):
         return "age"  # "under how many years of age ..."
-    if unit is None and re.search(r"\b(?:percentage|proportion|share|fraction)\b", m.group(0), re.I):
+    if unit is None and re.search(r"\b(?:percentage|proportion|fraction)\b", m.group(0), re.I):
         return "percent"  # "what percentage of the proceeds ..."
     return unit
 
@@ -463,6 +477,8 @@ def _value(word: str) -> int:
 def _figure_phrase(unit: str, asked: set[int], found: set[int]) -> str:
     """ "an age of 15, not 18", "90 days, not 180" """
     said, not_said = " or ".join(map(str, sorted(found))), " or ".join(map(str, sorted(asked)))
+    if unit == "age" and not said[:1].isdigit():
+        return f"an age {said}, not {not_said}"  # "an age below 18, not over 18"
     return f"an age of {said}, not {not_said}" if unit == "age" else f"{said} {unit}s, not {not_said}"
 
 
@@ -487,12 +503,16 @@ def age_bounds(text: str) -> set[tuple[int, str]]:
     return out
 
 
+_AGE_RANGE = re.compile(rf"\b{_NUMBER}\s*(?:to|-|\u2013|and)\s*{_NUMBER}\b", re.I)  # "aged 14 to 17", "between 15 and 18"
+
+
 def _age_met(asked: tuple[int, str], said: set[tuple[int, str]]) -> bool:
     """Does one of the ages a provision states cover the age asked about? "Below eighteen" covers
-    a 16-year-old and "under 16", not a 25-year-old; an age stated plainly covers itself."""
+    a 16-year-old and "under 16", not a 25-year-old or "over 18"; an age stated plainly covers itself."""
     v, sense = asked
     for n, s in said:
-        if n == v or (s == "below" and (v < n if sense == "exact" else sense == "below" and v <= n)) \
+        if (n == v and (s == sense or "exact" in (s, sense))) \
+                or (s == "below" and (v < n if sense == "exact" else sense == "below" and v <= n)) \
                 or (s == "above" and (v > n if sense == "exact" else sense == "above" and v >= n)):
             return True
     return False
@@ -955,13 +975,24 @@ class ExtractiveAnswerer:
         if judged.kind in ("yes", "partly") and not judged.excluded and unset is None:
             asked = stated_figures(topic)
             said_figures = stated_figures(" ".join(s.text for s in named))
-            said_text = " ".join(s.text for s in named)
+            asked_ages = age_bounds(topic)
             for unit_key, values in asked.items():
-                if unit_key == "age" and said_figures.get("age"):
-                    # an age is met by a bound that covers it ("below eighteen" covers 16), not only by itself
-                    said_ages = age_bounds(said_text)
-                    if any(_age_met(a, said_ages) for a in age_bounds(topic)):
+                # One age asked, not a range, is met by a sentence that bounds the age once and covers
+                # it ("persons below eighteen years of age" covers 16). A sentence with a range ("attained
+                # fifteen but not eighteen ... priority to the oldest") may say what is allowed, not
+                # what is barred: it does not count.
+                if unit_key == "age" and len(asked_ages) == 1 and not _AGE_RANGE.search(topic):
+                    age = next(iter(asked_ages))
+                    bounds = [b for b in (age_bounds(s.text) for s in named) if len(b) == 1]
+                    if any(_age_met(age, b) for b in bounds):
                         continue
+                    opposite = [(n, s) for b in bounds for n, s in b if n == age[0] and {s, age[1]} == {"below", "above"}]
+                    if opposite:  # "persons over 18" where the provision says "below eighteen years of age"
+                        word = {"below": "below", "above": "over"}
+                        other_figure = ("age", {f"{word[age[1]]} {age[0]}"}, {f"{word[opposite[0][1]]} {age[0]}"})
+                        judged.kind = "no"
+                        evidence = [s for s in named if age_bounds(s.text) == {opposite[0]}][:2] or evidence
+                        break
                 if said_figures.get(unit_key) and not values & said_figures[unit_key]:
                     other_figure = (unit_key, values, said_figures[unit_key])
                     judged.kind = "no"
