@@ -654,3 +654,36 @@ def test_the_article_first_then_a_yes_no_question_without_a_dash_is_a_coverage_q
     assert loose_coverage_question("iccpr art 10 para 3, what does it say about prisons?", {}) is None
     assert loose_coverage_question("Art. 4(2) ICCPR: which articles does it make non-derogable?", {}) is None
     assert loose_coverage_question("iccpr art 6 art 7 does it ban torture?", {}) is None  # which one is "it"?
+
+
+def test_an_age_the_provision_bounds_otherwise_is_a_no(qa):
+    """Art. 38 bars recruiting under fifteen; asked about "anyone under 18", the range sentence that
+    mentions eighteen ("priority to those who are oldest") does not make it a yes."""
+    answer = qa.ask("Does Article 38 of the CRC bar recruiting anyone under 18?")
+    assert answer.verdict.kind == "no", answer.answer
+    assert "states an age of 15, not 18" in answer.answer
+
+
+def test_a_misspelt_subject_is_judged_as_the_word_it_stands_for(qa):
+    answer = qa.ask("crc art 27 - does it cover getting child suport from a parent abroad?")
+    assert answer.verdict.kind in ("yes", "partly"), answer.answer
+    assert "support" in answer.verdict.carried and "suport" not in answer.answer, answer.answer
+
+
+def test_an_example_of_the_subject_does_not_hold_back_the_subjects_yes(qa):
+    """Art. 9(5) prohibits advertising the Protocol's offences; the example the asker gives is an
+    illustration, and a subject without its example is what the verdict is about."""
+    answer = qa.ask("Does Article 9 of the OPSC address advertising of the offences it covers, e.g. ads "
+                    "selling children online?")
+    assert answer.verdict.kind == "yes", answer.answer
+    assert "CRC Optional Protocol (OPSC), Art. 9(5)" in answer.answer
+
+
+def test_address_the_noun_is_not_a_subject_verb():
+    """ "whose name and address is on my account" names an address; it does not ask whether the
+    texts address "is on my account ... ask that"."""
+    from rag.answer.extractive import _SUBJECT
+
+    assert _SUBJECT.search("they asked whose name and address is on my account") is None
+    assert _SUBJECT.search("can they get my IP address from the provider") is None
+    assert _SUBJECT.search("Does UNTOC address drones?").group("subject") == "drones"

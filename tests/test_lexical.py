@@ -99,3 +99,15 @@ def test_words_glued_at_a_line_break_are_two_words():
     assert tokenize("inform the UnitedNations under thisConvention") == tokenize(
         "inform the United Nations under this Convention")
     assert tokenize("bribery") == tokenize("Bribery")  # a capitalised word alone is not split
+
+
+def test_a_misspelt_word_is_corrected_but_a_word_english_uses_is_not(parts):
+    """A typo is read as the corpus word it stands for; a new word ("sexting") is a word, not a
+    typo of a corpus word one letter away ("setting")."""
+    ix = LexicalIndex(parts=list(parts.values()))
+    assert ix.correct("compensaton for victms") == "compensation for victims"
+    ix = LexicalIndex(parts=[LexicalPart.of([Chunk(id="x/p0#1", provision_id="x/p0", doc_id="x", label="x 0",
+                                                   text="the setting of standards", embed_text="x",
+                                                   start=0, end=24)])])
+    assert ix.correct("the risks of sexting") == "the risks of sexting"
+    assert ix.correct("the setinng of standards") == "the setting of standards"

@@ -332,7 +332,10 @@ _POSSESSIVE = re.compile(r"['\u2019]s\b")  # "Kenya's"
 _PLACE_BEFORE = re.compile(r"\b(?:in|from)\s+(?:the\s+)?$")  # "apply in Brazil", "a request from Peru"
 
 _SUBJECT = re.compile(
-    r"\b(?:regulat(?:e|es|ed|ing)|cover(?:s|ed|ing)?|address(?:es|ed|ing)?|mention(?:s|ed|ing)?|"
+    # "address" the verb, not the noun ("whose name and address is on my account", "my IP address")
+    r"\b(?:regulat(?:e|es|ed|ing)|cover(?:s|ed|ing)?|(?<!\band )(?<!\bthe )(?<!\bmy )(?<!\ban )(?<!\bip )(?<!\bemail )"
+    r"(?<!\be-mail )(?<!\bhome )(?<!\byour )(?<!\btheir )(?<!\bhis )(?<!\bher )address(?:es|ed|ing)?(?!\s+(?:is|was|of)\b)|"
+    r"mention(?:s|ed|ing)?|"
     r"say\w* (?:anything )?about|deal\w* with|appl(?:y|ies) to|govern(?:s|ed|ing)?|provid\w* for|refer\w* to|"
     r"defin(?:e|es|ed|ing)|ban(?:s|ned|ning)?|prohibit\w*|criminali[sz]\w*|penalt(?:y|ies) for|"
     r"sanctions? for|rules? (?:on|for)|protect\w*(?: \w+)? (?:from|against)|oblig\w* \w+ to)\s+(?P<subject>[^?]+)",
@@ -577,6 +580,12 @@ _CONDITION = re.compile(r"^\s*(?:if|when|once|suppose|assuming)\b.*?,\s*(?=(?:ho
 _CLAUSE = re.compile(r"\s(?:that|which|who|whose|meant\s+to|intended\s+to|used\s+(?:for|to)|in\s+order\s+to|"
                      r"so\s+that)\s", re.I)
 _STOP_TOPIC = re.compile(r"^\s*(?:the|a|an|any|of|about)\s+", re.I)
+# An example or a gloss of the subject, set off from it: "shell banks, i.e. banks with no physical
+# presence", "advertising the offences (e.g. ads offering ...)", "procedural powers, like search and
+# seizure, ...". It illustrates what is asked; the subject itself is what the verdict is about.
+_ILLUSTRATION = re.compile(r"\s*(?:[,;(\u2013\u2014]|\s-)\s*(?:e\.\s?g\.?|i\.\s?e\.?|eg|ie|for example|for instance|"
+                           r"such as|like|say|namely|that is)(?:,|:)?\s+[^,;()\u2013\u2014]{1,200}?(?:\)|(?=[,;\u2013\u2014])|$)",
+                           re.I)
 # "Does Article 2 define 'child'?", "Is 'minor' defined in Art. 9?": asked whether the provision
 # defines a term, not whether it uses it.
 _DEFINE = re.compile(r"^(?:define[sd]?|defining|(?:give|contain|provide|include|offer|have|set out)s?\s+(?:an?\s+|any\s+)?"
@@ -854,6 +863,8 @@ class ExtractiveAnswerer:
                        topic, flags=re.I) or topic
         topic = strip_documents(topic, [], self.index.documents) or topic  # "... under the Lanzarote Convention"
         topic = re.sub(r"\s+(?:under|in|of|by|from|within|according to)(?:\s+the)?\s*$", "", topic, flags=re.I) or topic
+        topic = self._corrected(topic)  # "child suport"
+        core = _ILLUSTRATION.sub("", topic).strip(" ,;") or topic  # the subject without its examples
         # "Does Article 2 set a deadline for submitting a communication?": the deadline is a figure the
         # provision states or not; the rest of the subject is judged by its words.
         figure = _figure_asked(topic)
@@ -904,6 +915,16 @@ class ExtractiveAnswerer:
             head_concepts = [c for c in concepts if c in in_head]
             if head_concepts and len(head_concepts) >= 2:
                 better = judge_coverage(head_concepts, list(paragraphs.values()), title, obligation=obligation)
+                if better.kind == "yes":
+                    judged = better
+        if judged.kind == "partly" and not judged.permissive and core != topic:
+            # An example of the subject ("e.g. over a video link") that the provision does not name
+            # cannot hold back a "yes" the subject itself gets; where the subject alone is not
+            # carried, the example still counts (it may be how the provision says it).
+            in_core = key_concepts(core, self._is_common, ordinary=True, is_rare=self._is_rare)
+            core_concepts = [c for c in concepts if c in in_core]
+            if core_concepts:
+                better = judge_coverage(core_concepts, list(paragraphs.values()), title, obligation=obligation)
                 if better.kind == "yes":
                     judged = better
         unsaid = self._unsaid(judged, concepts) if judged.kind == "partly" and not judged.permissive else []
@@ -992,6 +1013,15 @@ class ExtractiveAnswerer:
                         other_figure = ("age", {f"{word[age[1]]} {age[0]}"}, {f"{word[opposite[0][1]]} {age[0]}"})
                         judged.kind = "no"
                         evidence = [s for s in named if age_bounds(s.text) == {opposite[0]}][:2] or evidence
+                        break
+                    # "anyone under 18" where the provision bars "any person who has not attained the
+                    # age of fifteen years": an age it states in the same sense, but not that one
+                    unmet = {n for b in bounds for n, s in b if s == age[1] or "exact" in (s, age[1])}
+                    if unmet:
+                        other_figure = ("age", {age[0]}, unmet)
+                        judged.kind = "no"
+                        evidence = [s for s in named if len(age_bounds(s.text)) == 1
+                                    and next(iter(age_bounds(s.text)))[0] in unmet][:2] or evidence
                         break
                 if said_figures.get(unit_key) and not values & said_figures[unit_key]:
                     other_figure = (unit_key, values, said_figures[unit_key])
@@ -1427,6 +1457,16 @@ class ExtractiveAnswerer:
             memo[key] = any(needle in " ".join(c.text.lower().split()) for c in chunks.values()
                             if c.doc_id not in hidden)
         return memo[key]
+
+    def _corrected(self, text: str) -> str:
+        """Misspelt words as the corpus word they stand for ("suport" -> "support"); a spelling
+        variant ("criminalising" for "criminalizing") stays as asked, the texts' own spelling rules
+        (_spellings) read it."""
+        def fix(m: re.Match) -> str:
+            word = m.group(0)
+            fixed = self.index.lexical.correct(word, self.index.english_words, self.hidden())
+            return word if fixed.lower() in _base_forms(word) else fixed
+        return re.sub(r"[A-Za-z]+", fix, text)
 
     def _unsaid(self, judged, concepts: list[Concept]) -> list[Concept]:
         """The missing concepts that are the asker's words only: ordinary English words (WordNet)

@@ -32,6 +32,15 @@ def _stemmer():
 _GLUED = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
 
 
+@lru_cache(maxsize=8192)
+def in_use(word: str) -> bool:
+    """Is the word in use in English at large (Zipf frequency >= 2.5 in `wordfreq`: about once in
+    three million words)? Typos hardly ever are; new words ("sexting", "ransomware") are."""
+    from wordfreq import zipf_frequency  # loaded on the first correction only
+
+    return zipf_frequency(word, "en") >= 2.5
+
+
 def tokenize(text: str) -> list[str]:
     words = _TOKEN.findall(_GLUED.sub(" ", text).lower().replace("’", "'"))
     words = [w for w in words if w not in _STOP]
@@ -197,7 +206,8 @@ class LexicalIndex:
         """Replace misspelt words by a close corpus word ("serius" -> "serious").
 
         Only words that are neither in the corpus nor in `known` (ordinary English words,
-        e.g. the embedding model's vocabulary) are touched, so lay words stay as asked. Words
+        e.g. the embedding model's vocabulary) nor in use in English at large (`in_use`: "sexting"
+        is a word, not a typo of "setting") are touched, so lay words stay as asked. Words
         found only in `hidden` documents (another user's private uploads) are not corpus words here:
         a correction must not reveal them.
         """
@@ -209,7 +219,7 @@ class LexicalIndex:
         def fix(m: re.Match) -> str:
             word = m.group(0)
             low = word.lower()
-            if len(low) < 5 or low in known or seen(low):
+            if len(low) < 5 or low in known or seen(low) or in_use(low):
                 return word
             pool = [w for w in self._by_initial.get(low[0], ()) if abs(len(w) - len(low)) <= 2]
             close = [w for w in difflib.get_close_matches(low, pool, n=5, cutoff=0.85) if seen(w)]
