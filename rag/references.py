@@ -274,6 +274,12 @@ def parse_references(question: str, metas: dict[str, DocumentMeta]) -> QuestionR
         for n in re.findall(r"\d{1,3}", m.group(2)):
             refs.append(Reference(article=n, span=(m.start(), m.end()),
                                   doc_id=_nearest_doc((m.start(), m.end()), docs, question)))
+    # "art. 1 art. 2 art. 1 ..." said twice is looked up once: each lookup costs a search, and a
+    # pasted or hostile question may repeat a reference hundreds of times.
+    unique: dict[tuple, Reference] = {}
+    for r in refs:
+        unique.setdefault((r.doc_id, r.article, r.paragraph, r.point, r.subpoint), r)
+    refs = list(unique.values())
     para_only = None
     if not refs:
         pm = _PARA_ONLY.search(question)

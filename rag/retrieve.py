@@ -237,7 +237,11 @@ class Retriever:
 
     def _lookup(self, query: Query, filters: Filters, found: _Found) -> list[Passage]:
         out: list[Passage] = []
-        for ref in query.refs.references:
+        refs, cap = query.refs.references, self.settings.retrieval.max_references
+        if len(refs) > cap:
+            found.notices.append(f"The question names {len(refs)} provisions; only the first {cap} were "
+                                 "looked up. Ask about fewer at a time.")
+        for ref in refs[:cap]:
             mentions = self._mentions(ref, filters)
             if mentions:  # "What does the Knowmad commentary say about Article 14?"
                 out += mentions

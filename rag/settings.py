@@ -83,6 +83,9 @@ class RetrievalSettings(_Section):
     expand_queries: bool = True  # synonyms / article-title expansion
     cross_references: bool = True
     explicit_references: bool = True
+    # articles named in one question that are looked up (each costs a search); the rest are
+    # reported as not looked up
+    max_references: int = Field(12, ge=1, le=200)
 
 
 class AnswerSettings(_Section):

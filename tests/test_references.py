@@ -99,3 +99,14 @@ def test_a_protocol_named_after_its_parent_s_short_name_is_the_protocol(metas):
     assert [(r.doc_id, r.article) for r in refs.references] == [("budapest-protocol-1", "6")]
     refs = parse_references("what does art 6 of the budapest convention say?", metas)
     assert [(r.doc_id, r.article) for r in refs.references] == [("budapest-convention", "6")]
+
+
+def test_a_repeated_reference_is_parsed_once(metas):
+    """A pasted or hostile question may repeat a reference hundreds of times; each one is a lookup."""
+    question = "art. 1 art. 2 of UNTOC, art. 1 again, and Article 25(2) of UNTOC? " * 40
+    assert refs(question, metas) == [("1", None, None, None, "untoc"), ("2", None, None, None, "untoc"),
+                                     ("25", "2", None, None, "untoc")]
+    # different paragraphs of one article, or one article of two treaties, stay apart
+    assert len(refs("Article 25(1) and Article 25(2) of UNTOC", metas)) == 2
+    assert {r[4] for r in refs("Article 14 of the ICCPR and Article 14 of the Lanzarote Convention", metas)} \
+        == {"iccpr", "lanzarote-convention"}

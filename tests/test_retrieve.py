@@ -260,3 +260,14 @@ def test_article_search_keeps_to_the_allowed_documents(qa):
     assert rows and {qa.index.chunks[ids[0]].doc_id for ids, _ in rows} <= {"untoc", "uncac"}
     _, passages = retrieve(qa, "protection of witnesses", filters=Filters(doc_ids=["crc"]))
     assert passages and all(p.chunk.doc_id == "crc" for p in passages)
+
+
+def test_a_question_naming_many_articles_looks_up_only_the_first_few(qa):
+    """Each named provision costs a search: sixty of them are not sixty searches, and the reader is
+    told which were not looked up rather than shown a silent truncation."""
+    cap = qa.settings.retrieval.max_references
+    question = "What do " + ", ".join(f"Article {n}" for n in range(1, 61)) + " of UNTOC say about victims?"
+    query, passages = retrieve(qa, question)
+    looked_up = {p.target.split("/")[1] for p in passages if p.reason == "reference"}
+    assert looked_up and looked_up <= {f"art_{n}" for n in range(1, cap + 1)}
+    assert any("60 provisions" in n and f"first {cap}" in n for n in query.notices), query.notices
