@@ -53,3 +53,20 @@ def is_general(stem: str) -> bool:
 def is_english(stem: str) -> bool:
     """Is this the stem of a WordNet word (an ordinary English word, not a coinage or acronym)?"""
     return stem in _table()
+
+
+@lru_cache(maxsize=1)
+def _antonyms() -> dict[str, frozenset[str]]:
+    raw = resources.files("rag").joinpath("lexicon/antonyms.tsv.gz").read_bytes()
+    table: dict[str, frozenset[str]] = {}
+    for line in gzip.decompress(raw).decode("utf-8").splitlines():
+        if line and not line.startswith("#"):
+            stem, others = line.split("\t")
+            table[stem] = frozenset(others.split("|"))
+    return table
+
+
+def antonyms(word: str) -> frozenset[str]:
+    """The adjective's direct antonyms in WordNet ("private" -> {"public"}), as words: only the
+    adjective's own form has its sense ("lives" is not "live"). May be empty."""
+    return _antonyms().get(word.lower(), frozenset())

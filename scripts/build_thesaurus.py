@@ -19,13 +19,15 @@ Two-word nouns ("artificial intelligence", "domain name") are listed too, keyed 
 stems, so that a question's compound is one concept, not two loose words.
 Not included: hypernyms and hyponyms (too loose to decide a verdict).
 
-Run: `apt-get install wordnet-base && python scripts/build_thesaurus.py`. WordNet's licence
+Run: `apt-get install wordnet-base && python scripts/build_thesaurus.py` (`--antonyms-only` writes only
+rag/lexicon/antonyms.tsv.gz; `WORDNET_DIR` points at another copy of WordNet's files). WordNet's licence
 (below, from the package) permits redistribution with its notice, which the output file
 carries in its first lines.
 """
 from __future__ import annotations
 
 import gzip
+import os
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -35,8 +37,9 @@ sys.path.insert(0, str(ROOT))
 
 from rag.index.lexical import tokenize  # noqa: E402  (the product's own stems)
 
-WORDNET = Path("/usr/share/wordnet")
+WORDNET = Path(os.environ.get("WORDNET_DIR", "/usr/share/wordnet"))
 OUT = ROOT / "rag" / "lexicon" / "thesaurus.tsv.gz"
+ANTONYMS = ROOT / "rag" / "lexicon" / "antonyms.tsv.gz"
 POS = {"n": "noun", "v": "verb", "a": "adj", "r": "adv"}
 SENSES = 2
 
@@ -131,5 +134,54 @@ def main() -> None:
     print(f"{OUT}: {len(table)} stems, {sum(map(len, table.values()))} relations, {OUT.stat().st_size} bytes")
 
 
+def antonyms() -> None:
+    """Direct antonyms of adjectives in their two most frequent senses ("private" <-> "public",
+    "foreign" <-> "domestic"), as words, not stems ("lives" is not "live", "records" not "recorded":
+    only the adjective's own form is its sense): a question that asks about the private sector of a provision
+    that speaks only of public officials asks about what the provision sets apart."""
+    lemmas: dict[int, list[str]] = {}
+    pointers: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for line in (WORDNET / "data.adj").read_text(encoding="latin-1").splitlines():
+        if line.startswith(" "):
+            continue
+        f = line.split(" | ")[0].split()
+        off, n = int(f[0]), int(f[3], 16)
+        lemmas[off] = [f[4 + 2 * i].lower().split("(")[0] for i in range(n)]
+        k = 4 + 2 * n
+        for j in range(int(f[k])):
+            sym, toff, _, st = f[k + 1 + 4 * j: k + 5 + 4 * j]
+            if sym == "!":
+                pointers[off].append((int(st[:2], 16), int(toff), int(st[2:], 16)))
+    table: dict[str, set[str]] = defaultdict(set)
+    for line in (WORDNET / "index.adj").read_text(encoding="latin-1").splitlines():
+        if line.startswith(" "):
+            continue
+        f = line.split()
+        word, n_syn = f[0], int(f[2])
+        if not word.isalpha():
+            continue
+        for off in [int(o) for o in f[-n_syn:]][:SENSES]:
+            members = lemmas.get(off, [])
+            if word not in members:
+                continue
+            me = members.index(word) + 1
+            for src, toff, tw in pointers.get(off, []):
+                target = lemmas.get(toff, [])
+                if src == me and 0 < tw <= len(target) and target[tw - 1].isalpha():
+                    table[word].add(target[tw - 1])
+    notice = ["# Derived from WordNet 3.0 (Princeton University), by scripts/build_thesaurus.py.",
+              "# WordNet 3.0 Copyright 2006 by Princeton University. All rights reserved. Permission to use,",
+              "# copy, modify and distribute this software and database and its documentation for any purpose",
+              "# and without fee or royalty is hereby granted, provided that you agree to comply with the",
+              "# copyright notice and statements, including the disclaimer, of the WordNet licence.",
+              "# Format: adjective <TAB> its direct antonyms, '|'-separated."]
+    lines = notice + [f"{k}\t{'|'.join(sorted(v))}" for k, v in sorted(table.items())]
+    with gzip.GzipFile(ANTONYMS, "wb", compresslevel=9, mtime=0) as fh:
+        fh.write(("\n".join(lines) + "\n").encode("utf-8"))
+    print(f"{ANTONYMS}: {len(table)} adjectives, {sum(map(len, table.values()))} antonyms, {ANTONYMS.stat().st_size} bytes")
+
+
 if __name__ == "__main__":
-    main()
+    if "--antonyms-only" not in sys.argv:
+        main()
+    antonyms()

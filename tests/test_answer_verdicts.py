@@ -687,3 +687,30 @@ def test_address_the_noun_is_not_a_subject_verb():
     assert _SUBJECT.search("they asked whose name and address is on my account") is None
     assert _SUBJECT.search("can they get my IP address from the provider") is None
     assert _SUBJECT.search("Does UNTOC address drones?").group("subject") == "drones"
+
+
+def test_a_provision_that_says_the_opposite_of_the_subject_is_a_no(qa):
+    """UNCAC Art. 15 is on bribery of *public* officials: asked about bribes inside private firms,
+    the answer is no, shown by the sentence that says "public" (WordNet's direct antonyms)."""
+    answer = qa.ask("Does Article 15 of UNCAC make it an offence to bribe a manager of a private firm?")
+    assert answer.verdict.kind == "no", answer.answer
+    assert answer.answer.startswith("No. UNCAC, Art. 15 speaks of \u201cpublic\u201d, not \u201cprivate\u201d")
+    assert "uncac/art_15" in cited_articles(answer)
+
+
+@pytest.mark.parametrize("question", [
+    # both words asked: the provision's "public" is no contrast
+    "Does Article 15 of UNCAC cover bribes to public officials as well as private ones?",
+    # "lives" is a verb here, not the adjective "live" (opposite "recorded")
+    "Can a witness who lives abroad be heard by video under Article 18 of UNTOC?",
+])
+def test_an_opposite_is_not_read_where_the_question_does_not_ask_for_it(qa, question):
+    answer = qa.ask(question)
+    assert "speaks of \u201c" not in answer.answer, answer.answer
+
+
+def test_a_negated_opposite_is_no_contrast(qa):
+    """Art. 36(2)(b): the victim may be heard "without being present", which says "absent"."""
+    answer = qa.ask("Does Article 36 of the Lanzarote Convention let the child victim be absent from the courtroom?")
+    assert "speaks of \u201cpresent\u201d" not in answer.answer, answer.answer
+    assert answer.verdict.kind != "no", answer.answer

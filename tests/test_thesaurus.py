@@ -98,3 +98,11 @@ def test_a_lay_words_synonyms_the_texts_use_reach_the_lexical_search():
     assert index.search(question, 3) == []  # the asker's own words find nothing
     assert index.search(question, 3, stems=extra)[0][0] == "iccpr/art_11#1"
     assert synonyms("the arrest of a person", index.stem_frequency) == []  # the texts' own words need none
+
+
+def test_direct_antonyms_are_the_adjectives_own_form():
+    from rag.thesaurus import antonyms
+
+    assert antonyms("private") == {"public"} and "domestic" in antonyms("foreign")
+    assert antonyms("Private") == {"public"}
+    assert antonyms("lives") == frozenset() and antonyms("records") == frozenset()

@@ -630,6 +630,34 @@ class Sentence:
     score: float = 0.0
 
 
+_NEGATOR = re.compile(r"\b(?:not|no|non|without|nor|neither)\W+(?:\w+\W+){0,2}$", re.I)
+
+
+def _contrast(missing: Sequence[Concept], named: Sequence[Sentence], title: str,
+              question: str) -> tuple[str, str, list[Sentence]] | None:
+    """The provision speaks of the opposite of what is asked: "bribery between private companies"
+    of an article on "public officials" (WordNet's direct antonyms, thesaurus.antonyms). Then the
+    answer is no, shown by the sentences that say the opposite. Not when the question uses both
+    words ("public and private"), when the provision also uses the asked word, or when the opposite
+    is negated ("heard without being present" says "absent")."""
+    said = set(tokenize(" ".join([title] + [s.text for s in named])))
+    asked = set(tokenize(question))
+    for concept in missing:
+        stems = tokenize(concept.label)
+        if len(stems) != 1 or stems[0] in said:
+            continue
+        for opposite in sorted(thesaurus.antonyms(concept.label)):
+            if set(tokenize(opposite)) & asked:
+                continue
+            word = re.compile(rf"\b{re.escape(opposite)}\b", re.I)
+            shown = [sentence for text, sentence in [(title, None)] + [(s.text, s) for s in named]
+                     if any(not _NEGATOR.search(text[:m.start()]) for m in word.finditer(text))]
+            if shown:
+                quoted = [s for s in shown if s is not None][:2] or list(named[:1])
+                return concept.label, opposite, quoted
+    return None
+
+
 class ExtractiveAnswerer:
     def __init__(self, index: Index, settings: Settings,
                  search: Callable[[str, str | None], list[Passage]] | None = None,
@@ -1028,10 +1056,15 @@ class ExtractiveAnswerer:
                     judged.kind = "no"
                     evidence = [s for s in named if stated_figures(s.text).get(unit_key)][:2] or evidence
                     break
+        contrast = None  # "private companies" asked of a provision on "public officials"
+        if judged.kind in ("yes", "partly") and not judged.excluded and unset is None and other_figure is None:
+            contrast = _contrast(judged.missing, named, title, topic)
+            if contrast is not None:
+                judged.kind, evidence = "no", contrast[2]
         # "Does Article 2 define 'child'?": yes only when it defines that very term (one of the texts'
         # defined terms, index.definitions); "sale of children means ..." defines another.
-        term = definition_asked(question, topic, self.index.definitions) if unset is None and other_figure is None \
-            else None
+        term = definition_asked(question, topic, self.index.definitions) \
+            if unset is None and other_figure is None and contrast is None else None
         defines: list[str] = []
         defined_here = False
         if term is not None:
@@ -1093,6 +1126,9 @@ class ExtractiveAnswerer:
             elif judged.kind == "partly":
                 sections.append((f"Partly. {label} mentions {display(judged.carried)} but does not expressly "
                                  f"address {display(judged.missing)}:", evidence))
+            elif contrast is not None:  # and where the subject is, as after any "no"
+                sections.append((f"No. {label} speaks of \u201c{contrast[1]}\u201d, not \u201c{contrast[0]}\u201d:",
+                                 evidence))
             else:
                 about = f" ({title})" if title else ""
                 sections.append((f"No. {label}{about} does not address {topic}. It provides:", named[:1]))
@@ -1149,6 +1185,9 @@ class ExtractiveAnswerer:
             verdict.evidence = [s.text for s in ((evidence or named[:1]) if judged.kind == "partly" else named[:1])]
         elif other_figure is not None:
             verdict.reason = f"{label} states {_figure_phrase(*other_figure)}."
+            verdict.evidence = [s.text for s in evidence]
+        elif contrast is not None:
+            verdict.reason = f"{label} speaks of \u201c{contrast[1]}\u201d, the opposite of \u201c{contrast[0]}\u201d."
             verdict.evidence = [s.text for s in evidence]
         elif term is not None:
             verdict.subject = term
